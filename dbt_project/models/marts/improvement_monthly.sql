@@ -1,0 +1,140 @@
+with
+
+actions as (
+
+    select * from {{ ref('fct_improvement_actions') }}
+
+),
+
+teams as (
+
+    select * from {{ ref('dim_teams') }}
+
+),
+
+action_dates as (
+
+    select opened_at as happened_at from actions
+    union all
+    select closed_at as happened_at from actions
+
+),
+
+bounds as (
+
+    select
+        min({{ month_start(utc_date('happened_at')) }}) as first_month,
+        max({{ month_start(utc_date('happened_at')) }}) as last_month
+
+    from action_dates
+
+),
+
+months as (
+
+    select {{ date_series('first_month', 'last_month', '1 month') }} as month_start
+
+    from bounds
+
+),
+
+team_months as (
+
+    select
+        teams.team_id,
+        months.month_start,
+        {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at
+
+    from teams
+
+    cross join months
+
+),
+
+opened as (
+
+    select
+        team_id,
+        {{ month_start(utc_date('opened_at')) }} as month_start,
+        count(*) as actions_opened
+
+    from actions
+
+    where team_id is not null
+
+    group by 1, 2
+
+),
+
+closed as (
+
+    select
+        team_id,
+        {{ month_start(utc_date('closed_at')) }} as month_start,
+        count(case when not is_canceled then 1 end) as actions_closed,
+        count(case when is_canceled then 1 end) as actions_canceled,
+        {{ percentile('days_to_close', 0.5) }} as median_days_to_close
+
+    from actions
+
+    where
+        team_id is not null
+        and closed_at is not null
+
+    group by 1, 2
+
+),
+
+still_open as (
+
+    select
+        team_months.team_id,
+        team_months.month_start,
+        count(*) as open_actions_end
+
+    from team_months
+
+    inner join actions
+        on team_months.team_id = actions.team_id
+
+    where
+        actions.opened_at < team_months.month_end_at
+        and (actions.closed_at is null or actions.closed_at >= team_months.month_end_at)
+
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        team_months.team_id,
+        team_months.month_start,
+        coalesce(opened.actions_opened, 0) as actions_opened,
+        coalesce(closed.actions_closed, 0) as actions_closed,
+        coalesce(closed.actions_canceled, 0) as actions_canceled,
+        coalesce(still_open.open_actions_end, 0) as open_actions_end,
+        cast(coalesce(closed.actions_closed, 0) as double)
+        / nullif(opened.actions_opened, 0) as completion_rate,
+        closed.median_days_to_close
+
+    from team_months
+
+    left join opened
+        on
+            team_months.team_id = opened.team_id
+            and team_months.month_start = opened.month_start
+
+    left join closed
+        on
+            team_months.team_id = closed.team_id
+            and team_months.month_start = closed.month_start
+
+    left join still_open
+        on
+            team_months.team_id = still_open.team_id
+            and team_months.month_start = still_open.month_start
+
+)
+
+select * from final

@@ -1,0 +1,28 @@
+with
+
+source as (
+
+    select * from {{ source('github', 'issue_events') }}
+
+),
+
+renamed as (
+
+    select
+        event_id,
+        repository,
+        issue_number,
+        event,
+        {{ parse_iso_timestamp("payload ->> '$.created_at'") }} as created_at,
+        lower(payload ->> '$.actor.login') as actor_login,
+        lower(payload ->> '$.assignee.login') as assignee_login,
+        payload ->> '$.label.name' as label_name,
+        payload ->> '$.state_reason' as state_reason,
+        _loaded_at as loaded_at,
+        _run_id as run_id
+
+    from source
+
+)
+
+select * from renamed

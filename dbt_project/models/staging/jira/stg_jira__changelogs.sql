@@ -1,0 +1,64 @@
+-- grain: one changed field (item) of one changelog history
+with
+
+source as (
+
+    select * from {{ source('jira', 'changelogs') }}
+
+),
+
+histories as (
+
+    select
+        history_id,
+        issue_id,
+        {{ parse_jira_timestamp("payload ->> '$.created'") }} as changed_at,
+        payload ->> '$.author.accountId' as author_account_id,
+        {{ json_array('payload', '$.items[*]') }} as items,
+        _loaded_at as loaded_at,
+        _run_id as run_id
+
+    from source
+
+),
+
+items as (
+
+    select
+        history_id,
+        issue_id,
+        changed_at,
+        author_account_id,
+        loaded_at,
+        run_id,
+        {{ unnest_list('items') }} as item,
+        {{ list_positions('items') }} as item_index
+
+    from histories
+
+),
+
+renamed as (
+
+    select
+        history_id || ':' || item_index as change_item_id,
+        history_id,
+        cast(item_index as integer) as item_index,
+        issue_id,
+        changed_at,
+        author_account_id,
+        item ->> 'field' as field,
+        item ->> 'fieldId' as field_id,
+        item ->> 'fieldtype' as field_type,
+        item ->> 'from' as from_value,
+        item ->> 'fromString' as from_string,
+        item ->> 'to' as to_value,
+        item ->> 'toString' as to_string,
+        loaded_at,
+        run_id
+
+    from items
+
+)
+
+select * from renamed

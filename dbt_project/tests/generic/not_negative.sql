@@ -1,0 +1,10 @@
+{# Fails for every row where the column is below zero (durations, counts). #}
+{% test not_negative(model, column_name) %}
+
+    select *
+
+    from {{ model }}
+
+    where {{ column_name }} < 0
+
+{% endtest %}

@@ -1,0 +1,215 @@
+"""Settings: a TOML file for structure, the environment for places and secrets.
+
+Secrets are read from the environment only, kept out of `repr()` and never
+written anywhere. Nothing here is read at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = REPO_ROOT / "warehouse" / "productops.duckdb"
+DEFAULT_PUBLISHED = REPO_ROOT / "warehouse" / "published" / "productops.duckdb"
+DEFAULT_DEMO_DIR = REPO_ROOT / "demo"
+DEMO_SALT = "productops-demo-salt"  # only ever used for the bundled demo
+
+
+class ConfigError(ValueError):
+    """The configuration is incomplete or contradictory."""
+
+
+@dataclass(frozen=True)
+class LikertItem:
+    id: str
+    question: str
+    scale: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SurveyMapping:
+    """How one survey's export maps onto team, Likert items and eNPS."""
+
+    id: str
+    format: str  # google_forms | surveymonkey | typeform
+    files: str = "*.csv"
+    time_zone: str = "UTC"
+    wave_from: str = "filename"  # filename | quarter
+    wave_pattern: str = r"(\d{4}-Q[1-4])"
+    respondent_question: str | None = None
+    team_question: str = ""
+    recommend_question: str | None = None
+    recommend_scale: tuple[float, float] = (0, 10)
+    likert: tuple[LikertItem, ...] = ()
+    form_id: str | None = None  # typeform
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> SurveyMapping:
+        data = dict(raw)
+        likert = tuple(
+            LikertItem(id=i["id"], question=i["question"], scale=tuple(i.get("scale", (1, 5))))
+            for i in data.pop("likert", [])
+        )
+        if "recommend_scale" in data:
+            data["recommend_scale"] = tuple(data["recommend_scale"])
+        known = set(cls.__dataclass_fields__)
+        unknown = set(data) - known
+        if unknown:
+            raise ConfigError(f"survey {data.get('id')!r}: unknown keys {sorted(unknown)}")
+        return cls(likert=likert, **data)
+
+
+@dataclass(frozen=True)
+class UsageMapping:
+    """Field names of usage event logs; each is renameable."""
+
+    timestamp: str = "timestamp"
+    user_email: str = "user_email"
+    tool: str = "tool"
+    event: str = "event"
+    event_id: str | None = "event_id"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A credential read from the environment; never printed."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret(****)"
+
+    def __str__(self) -> str:
+        return "****"
+
+
+@dataclass(frozen=True)
+class JiraSettings:
+    base_url: str
+    email: str
+    api_token: Secret
+    jql: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    api_url: str
+    token: Secret | None
+    repos: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OktaSettings:
+    org_url: str
+    api_token: Secret
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    published: Path
+    landing_dir: Path
+    seeds_dir: Path
+    demo_dir: Path
+    demo_mode: bool
+    salt: Secret
+    rejected_share_threshold: float = 0.01
+    anonymity_threshold: int = 5
+    overlap_minutes: int = 60
+    usage: UsageMapping = UsageMapping()
+    surveys: tuple[SurveyMapping, ...] = ()
+    jira: JiraSettings | None = None
+    github: GitHubSettings | None = None
+    okta: OktaSettings | None = None
+    config_file: Path | None = None
+
+    @property
+    def live_sources(self) -> list[str]:
+        return [n for n in ("jira", "github", "okta") if getattr(self, n) is not None]
+
+
+def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def _live_sources(env: Mapping[str, str]) -> dict[str, Any]:
+    sources: dict[str, Any] = {}
+    if env.get("JIRA_BASE_URL") and env.get("JIRA_API_TOKEN"):
+        sources["jira"] = JiraSettings(
+            base_url=env["JIRA_BASE_URL"].rstrip("/"),
+            email=env.get("JIRA_EMAIL", ""),
+            api_token=Secret(env["JIRA_API_TOKEN"]),
+            jql=env.get("JIRA_JQL", ""),
+        )
+    if env.get("GITHUB_REPOS"):
+        token = env.get("GITHUB_TOKEN")
+        sources["github"] = GitHubSettings(
+            api_url=env.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            token=Secret(token) if token else None,
+            repos=tuple(r.strip() for r in env["GITHUB_REPOS"].split(",") if r.strip()),
+        )
+    if env.get("OKTA_ORG_URL") and env.get("OKTA_API_TOKEN"):
+        sources["okta"] = OktaSettings(
+            org_url=env["OKTA_ORG_URL"].rstrip("/"), api_token=Secret(env["OKTA_API_TOKEN"])
+        )
+    return sources
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings from `PRODUCTOPS_*` variables and the TOML file.
+
+    With no live source configured the run uses the bundled demo
+    organisation (generated under `PRODUCTOPS_DEMO_DIR`, default `demo/`).
+    """
+    env = os.environ if env is None else env
+    demo_dir = _path(env, "PRODUCTOPS_DEMO_DIR", DEFAULT_DEMO_DIR)
+    live = _live_sources(env)
+    demo_mode = not live
+
+    config_file = _path(
+        env,
+        "PRODUCTOPS_CONFIG",
+        demo_dir / "productops.toml" if demo_mode else REPO_ROOT / "productops.toml",
+    )
+    config: dict[str, Any] = {}
+    if config_file.exists():
+        with config_file.open("rb") as fh:
+            try:
+                config = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{config_file}: {exc}") from exc
+    pipeline = config.get("pipeline", {})
+
+    salt = env.get("PRODUCTOPS_SALT")
+    if not salt:
+        if not demo_mode:
+            raise ConfigError(
+                "PRODUCTOPS_SALT must be set when live sources are configured: "
+                "it keys the pseudonymous person and respondent ids"
+            )
+        salt = DEMO_SALT
+
+    default_landing = demo_dir / "landing" if demo_mode else REPO_ROOT / "landing"
+    default_seeds = demo_dir / "seeds" if demo_mode else REPO_ROOT / "seeds"
+    return Settings(
+        warehouse=_path(env, "PRODUCTOPS_WAREHOUSE", DEFAULT_WAREHOUSE),
+        published=_path(env, "PRODUCTOPS_PUBLISHED", DEFAULT_PUBLISHED),
+        landing_dir=_path(env, "PRODUCTOPS_LANDING_DIR", default_landing),
+        seeds_dir=_path(env, "PRODUCTOPS_SEEDS_DIR", default_seeds),
+        demo_dir=demo_dir,
+        demo_mode=demo_mode,
+        salt=Secret(salt),
+        rejected_share_threshold=float(pipeline.get("rejected_share_threshold", 0.01)),
+        anonymity_threshold=int(pipeline.get("anonymity_threshold", 5)),
+        overlap_minutes=int(pipeline.get("overlap_minutes", 60)),
+        usage=UsageMapping(**config.get("usage", {})),
+        surveys=tuple(SurveyMapping.from_dict(s) for s in config.get("surveys", [])),
+        config_file=config_file if config_file.exists() else None,
+        **live,
+    )

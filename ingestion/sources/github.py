@@ -1,0 +1,130 @@
+"""GitHub REST: issues (pull requests landed apart) and issue events, per repo.
+
+`GET /repos/{owner}/{repo}/issues?state=all&since=…` pages are followed by
+their `Link: rel="next"` header, whatever form its URL takes. Rows with a
+`pull_request` key are pull requests: they land in their own table and never
+become work items.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from ingestion.http import SourceSession
+from ingestion.pages import Page, Rejected, SourceError
+from ingestion.timeparse import parse_instant, to_iso
+
+SOURCE = "github"
+
+
+def _pages(session: SourceSession, path: str, params: dict[str, Any]) -> Iterator[tuple[list, str]]:
+    """Every page of a list endpoint, by `Link` header; yields (items, url)."""
+    url: str | None = path
+    while url:
+        data, response = session.json("GET", url, params=params)
+        if not isinstance(data, list):
+            raise SourceError(SOURCE, response.url, "expected a JSON list")
+        yield data, response.url
+        url = response.links.get("next", {}).get("url")
+        params = {}  # the next link carries every parameter
+
+
+@dataclass
+class GitHubConnector:
+    session: SourceSession
+    overlap: timedelta = timedelta(minutes=60)
+
+    def issue_pages(self, repo: str, cursor: str | None) -> Iterator[Page]:
+        params: dict[str, Any] = {
+            "state": "all",
+            "per_page": 100,
+            "sort": "updated",
+            "direction": "asc",
+        }
+        if cursor:
+            params["since"] = to_iso(parse_instant(cursor) - self.overlap)
+        latest = cursor
+        for number, (items, url) in enumerate(_pages(self.session, f"/repos/{repo}/issues", params), 1):
+            page = Page(locator=f"{url}#page={number}")
+            for item in items:
+                try:
+                    updated = to_iso(parse_instant(item["updated_at"]))
+                    row = {
+                        "repository": repo,
+                        "updated_at": updated,
+                        "payload": item,
+                        "_source_url": url,
+                    }
+                    if "pull_request" in item:
+                        page.add(
+                            "github_pull_requests",
+                            {"pull_request_id": int(item["id"]), "pr_number": int(item["number"]), **row},
+                        )
+                    else:
+                        page.add(
+                            "github_issues",
+                            {
+                                "issue_id": int(item["id"]),
+                                "issue_number": int(item["number"]),
+                                **row,
+                                "is_deleted": False,
+                                "deleted_at": None,
+                            },
+                        )
+                except (KeyError, TypeError, ValueError) as exc:
+                    page.rejected.append(
+                        Rejected(
+                            "issues", page.locator, f"issue lacks a readable {exc}", json.dumps(item)[:10000]
+                        )
+                    )
+                    continue
+                if latest is None or updated > latest:
+                    latest = updated
+            if latest:
+                page.cursors[f"issues:{repo}"] = latest
+            yield page
+
+    def event_pages(self, repo: str, cursor: str | None) -> Iterator[Page]:
+        """Issue events, newest first; stops once past the cursor (minus overlap)."""
+        stop_before = to_iso(parse_instant(cursor) - self.overlap) if cursor else None
+        latest = cursor
+        path = f"/repos/{repo}/issues/events"
+        for number, (items, url) in enumerate(_pages(self.session, path, {"per_page": 100}), 1):
+            page = Page(locator=f"{url}#page={number}")
+            reached_cursor = False
+            for item in items:
+                try:
+                    created = to_iso(parse_instant(item["created_at"]))
+                    row = {
+                        "event_id": int(item["id"]),
+                        "repository": repo,
+                        "issue_number": int(item["issue"]["number"]),
+                        "event": item["event"],
+                        "created_at": created,
+                        "payload": item,
+                    }
+                except (KeyError, TypeError, ValueError) as exc:
+                    page.rejected.append(
+                        Rejected(
+                            "issue_events",
+                            page.locator,
+                            f"event lacks a readable {exc}",
+                            json.dumps(item)[:10000],
+                        )
+                    )
+                    continue
+                if stop_before and created < stop_before:
+                    reached_cursor = True
+                    continue
+                page.add("github_issue_events", row)
+                if latest is None or created > latest:
+                    latest = created
+            if latest:
+                page.cursors[f"issue_events:{repo}"] = latest
+            yield page
+            if reached_cursor:
+                return

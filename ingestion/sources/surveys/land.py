@@ -1,0 +1,334 @@
+"""Survey exports from `<landing>/surveys/` → raw.survey_responses / survey_answers.
+
+Per survey mapping, all its files are read (they are small), each row becomes
+a response keyed by survey, wave and pseudonymous respondent, and the whole
+survey lands as one page (one transaction) that replaces what its files
+landed before; a re-run is therefore idempotent, quarantined rows included.
+Identities are hashed as soon as they are read: no email or name is ever
+stored, logged or put in an exception.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+from ingestion.config import Secret, SurveyMapping
+from ingestion.loader import RawLoader, StreamStats
+from ingestion.pages import Page, Rejected, SourceError
+from ingestion.pseudonyms import respondent_key, stable_hash
+from ingestion.raw_tables import RAW_SCHEMA
+from ingestion.sources.surveys.export import Column, SurveyExport, SurveyRow
+from ingestion.sources.surveys.google_forms import read_google_forms
+from ingestion.sources.surveys.normalise import (
+    ExportError,
+    is_no_answer,
+    parse_number,
+    scrub_emails,
+)
+from ingestion.sources.surveys.surveymonkey import read_surveymonkey
+
+log = logging.getLogger(__name__)
+
+SOURCE = "surveys"
+STREAM = "responses"
+RECOMMEND_ITEM = "recommend"
+
+READERS: dict[str, Callable[[Path, tzinfo], SurveyExport]] = {
+    "google_forms": read_google_forms,
+    "surveymonkey": read_surveymonkey,
+}
+
+
+class SurveyFileError(SourceError):
+    """A survey that cannot be landed (unreadable file, unknown question, …)."""
+
+    def __init__(self, where: str, message: str):
+        super().__init__(SOURCE, where, message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Item:
+    """A mapped numeric question, resolved to its column in one export."""
+
+    id: str
+    kind: str  # likert | recommend
+    question: str
+    scale: tuple[float, float]
+    column: Column
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A survey mapping resolved against one export's header."""
+
+    respondent: Column | None
+    team: Column | None
+    team_other: Column | None
+    items: list[Item]
+    identity: set[int]  # column indexes kept out of quarantine payloads
+    labels: list[str]  # each column's header, for quarantine payloads
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What every row of one export file is read with."""
+
+    mapping: SurveyMapping
+    salt: Secret
+    local: tzinfo
+    resolved: Resolved
+    source_file: str
+    wave: str | None  # None: the quarter of each submission
+    file_no: int
+
+
+@dataclass
+class Response:
+    order: tuple[int, int]  # (file, line): the later row wins a tie
+    row: dict
+    answers: list[dict]
+
+
+def land_surveys(
+    con: duckdb.DuckDBPyConnection,
+    loader: RawLoader,
+    surveys_dir: Path,
+    mappings: tuple[SurveyMapping, ...],
+    salt: Secret,
+    landing_dir: Path | None = None,
+) -> StreamStats:
+    """Land every mapped survey export under `surveys_dir`, one page per survey.
+
+    `_source_file` is relative to `landing_dir` (default: the parent of
+    `surveys_dir`). A survey whose files cannot be read lands nothing; the
+    others still land and the failures are raised together at the end.
+    """
+    landing_dir = landing_dir or surveys_dir.parent
+    stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
+    failures: list[str] = []
+    for mapping in mappings:
+        if mapping.format not in READERS:
+            log.info("surveys/%s: %s is not read from files here", mapping.id, mapping.format)
+            continue
+        files = sorted(p for p in surveys_dir.glob(mapping.files) if p.is_file())
+        if not files:
+            log.info("surveys/%s: no file matches %s", mapping.id, mapping.files)
+            continue
+        try:
+            page, responses = build_page(con, mapping, files, landing_dir, salt)
+        except SurveyFileError as exc:
+            failures.append(f"{exc.where}: {exc.message}")
+            continue
+        loader.land_page(SOURCE, page)
+        stats.pages += 1
+        stats.rows_landed += responses
+        stats.rows_rejected += len(page.rejected)
+        log.info(
+            "surveys/%s: %d files, %d responses landed, %d rows rejected",
+            mapping.id,
+            len(files),
+            responses,
+            len(page.rejected),
+        )
+    loader.log_stream(SOURCE, STREAM, stats)
+    if failures:
+        raise SourceError(
+            SOURCE,
+            str(surveys_dir),
+            f"{len(failures)} survey(s) not loaded: " + "; ".join(failures),
+        )
+    return stats
+
+
+def build_page(
+    con: duckdb.DuckDBPyConnection,
+    mapping: SurveyMapping,
+    files: list[Path],
+    landing_dir: Path,
+    salt: Secret,
+) -> tuple[Page, int]:
+    """The page for one survey and the number of responses it lands."""
+    local = _time_zone(mapping)
+    if mapping.wave_from not in ("filename", "quarter"):
+        raise SurveyFileError(mapping.id, f"unknown wave_from {mapping.wave_from!r}")
+    page = Page(locator=f"{SOURCE}/{mapping.id}")
+    candidates: dict[str, Response] = {}
+    sources: list[str] = []
+    locators: list[str] = []
+    for file_no, path in enumerate(files):
+        source_file = path.relative_to(landing_dir).as_posix()
+        sources.append(source_file)
+        try:
+            export = READERS[mapping.format](path, local)
+            resolved = resolve(mapping, export)
+            wave = _wave_from_filename(mapping, path) if mapping.wave_from == "filename" else None
+        except ExportError as exc:
+            raise SurveyFileError(source_file, f"survey {mapping.id!r}: {exc}") from None
+        locators += [f"{source_file}:{n}" for n in range(1, export.line_count + 1)]
+        context = FileContext(mapping, salt, local, resolved, source_file, wave, file_no)
+        for row in export.rows:
+            outcome = _response(context, row)
+            if isinstance(outcome, Rejected):
+                page.rejected.append(outcome)
+                continue
+            best = candidates.get(outcome.row["response_key"])
+            if best is None or _newer(outcome, best):
+                candidates[outcome.row["response_key"]] = outcome
+
+    # Rows landed earlier from files that are gone from the landing folder
+    # stay; a later submission among them still beats one read now.
+    earlier = con.execute(
+        f"select response_key, submitted_at, _source_file from {RAW_SCHEMA}.survey_responses"
+        " where survey_id = ?",
+        [mapping.id],
+    ).fetchall()
+    replaced = [key for key, _, source in earlier if source in sources]
+    kept = {key: submitted for key, submitted, source in earlier if source not in sources}
+    for response in candidates.values():
+        key = response.row["response_key"]
+        if key in kept and kept[key] > response.row["submitted_at"]:
+            continue
+        page.add("survey_responses", response.row)
+        for answer in response.answers:
+            page.add("survey_answers", answer)
+    page.replaces = {
+        "survey_responses": ("_source_file", sources),
+        "survey_answers": ("response_key", replaced),
+        # A re-run quarantines the same rows again; replace, do not repeat them.
+        "rejected_records": ("locator", locators),
+    }
+    return page, len(page.rows.get("survey_responses", []))
+
+
+def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
+    """Find each mapped question in the export; ExportError names a missing one."""
+    respondent = export.find(mapping.respondent_question) if mapping.respondent_question else None
+    team = export.find(mapping.team_question) if mapping.team_question else None
+    items = [
+        Item(i.id, "likert", i.question, i.scale, export.find(i.question)) for i in mapping.likert
+    ]
+    if mapping.recommend_question:
+        items.append(
+            Item(
+                RECOMMEND_ITEM,
+                "recommend",
+                mapping.recommend_question,
+                mapping.recommend_scale,
+                export.find(mapping.recommend_question),
+            )
+        )
+    team_other = export.other_column(team) if team else None
+    mapped = {c.index for c in (team, team_other, *(i.column for i in items)) if c is not None}
+    identity = (export.identity_columns - mapped) | ({respondent.index} if respondent else set())
+    labels = [c.label for c in export.columns]
+    return Resolved(respondent, team, team_other, items, identity, labels)
+
+
+def _response(context: FileContext, row: SurveyRow) -> Response | Rejected:
+    mapping, resolved = context.mapping, context.resolved
+    where = f"{context.source_file}:{row.line}"
+
+    def reject(reason: str) -> Rejected:
+        return Rejected(STREAM, where, f"{where}: {reason}", _payload(row, resolved))
+
+    if row.submitted_at is None:
+        return reject(row.submitted_error or "no submission time")
+    answers = []
+    for item in resolved.items:
+        text = row.cell(item.column)
+        try:
+            value = parse_number(text)
+        except ValueError:
+            # The text itself is not repeated: a mis-mapped column could hold a name.
+            return reject(f'answer to "{item.question}" is not a number')
+        low, high = item.scale
+        if value is not None and not low <= value <= high:
+            return reject(
+                f'answer to "{item.question}" is outside the scale {low:g}–{high:g}: {value:g}'
+            )
+        answers.append((item, value))
+
+    identity = row.cell(resolved.respondent).strip()
+    if identity:
+        respondent = respondent_key(context.salt, mapping.id, identity)
+    else:  # anonymous: each row is its own respondent
+        respondent = stable_hash("anonymous", mapping.id, context.source_file, str(row.line))
+    survey_wave = context.wave or _quarter(row.submitted_at.astimezone(context.local))
+    response_key = stable_hash(mapping.id, survey_wave, respondent)
+    return Response(
+        order=(context.file_no, row.line),
+        row={
+            "response_key": response_key,
+            "survey_id": mapping.id,
+            "survey_format": mapping.format,
+            "survey_wave": survey_wave,
+            "submitted_at": row.submitted_at,
+            "respondent_key": respondent,
+            "team_answer": _team_answer(row, resolved),
+            "_source_file": context.source_file,
+            "_line_number": row.line,
+        },
+        answers=[
+            {
+                "response_key": response_key,
+                "item_id": item.id,
+                "item_kind": item.kind,
+                "answer_value": value,  # None when left blank: never 0
+                "scale_min": item.scale[0],
+                "scale_max": item.scale[1],
+            }
+            for item, value in answers
+        ],
+    )
+
+
+def _newer(a: Response, b: Response) -> bool:
+    """One response per respondent per wave: the latest submission wins."""
+    return (a.row["submitted_at"], a.order) > (b.row["submitted_at"], b.order)
+
+
+def _team_answer(row: SurveyRow, resolved: Resolved) -> str | None:
+    for column in (resolved.team, resolved.team_other):
+        text = row.cell(column).strip()
+        if column is not None and not is_no_answer(text):
+            return text
+    return None
+
+
+def _payload(row: SurveyRow, resolved: Resolved) -> str:
+    """The quarantined row, by column header, without identity columns."""
+    cells = {}
+    for index, text in enumerate(row.cells):
+        if index in resolved.identity:
+            continue
+        label = resolved.labels[index] if index < len(resolved.labels) else ""
+        cells[label if label and label not in cells else f"column {index + 1}"] = text
+    return scrub_emails(json.dumps(cells, ensure_ascii=False))
+
+
+def _quarter(moment: datetime) -> str:
+    return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
+
+
+def _wave_from_filename(mapping: SurveyMapping, path: Path) -> str:
+    match = re.search(mapping.wave_pattern, path.name)
+    if not match:
+        raise ExportError(f"file name does not match wave_pattern {mapping.wave_pattern!r}")
+    return match.group(1) if match.groups() else match.group(0)
+
+
+def _time_zone(mapping: SurveyMapping) -> tzinfo:
+    try:
+        return ZoneInfo(mapping.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SurveyFileError(mapping.id, f"unknown time_zone {mapping.time_zone!r}") from None

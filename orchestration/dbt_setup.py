@@ -1,0 +1,86 @@
+"""The dbt project as Dagster sees it, and the environment dbt runs with.
+
+`PRODUCTOPS_WAREHOUSE` and `PRODUCTOPS_SEEDS_DIR` are read by both sides:
+`profiles.yml` and `dbt_project.yml` take them from the environment, and the
+pipeline sets them from its settings before dbt starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from ingestion.config import REPO_ROOT, Settings
+
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The `dbt` next to this interpreter, so a venv works without activation."""
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Variables the dbt process needs; the salt goes to dbt's plugin, not to SQL."""
+    return {
+        "PRODUCTOPS_WAREHOUSE": str(settings.warehouse),
+        "PRODUCTOPS_SEEDS_DIR": str(settings.seeds_dir),
+        "PRODUCTOPS_SALT": settings.salt.value,
+        "PRODUCTOPS_ANONYMITY_THRESHOLD": str(settings.anonymity_threshold),
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def apply_dbt_env(settings: Settings) -> None:
+    os.environ.update(dbt_env(settings))
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for folder in ("models", "macros", "tests", "seeds"):
+        for path in (DBT_PROJECT_DIR / folder).rglob("*"):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    for name in ("dbt_project.yml", "profiles.yml"):
+        newest = max(newest, (DBT_PROJECT_DIR / name).stat().st_mtime)
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """Parse the dbt project when its manifest is missing or older than its files.
+
+    `DbtProject.prepare_if_dev()` only parses under `dagster dev`; the CLI,
+    tests and CI need a manifest too, and `dbt parse` takes a few seconds.
+    The parse reads the header-only seed templates in `dbt_project/seeds/`:
+    the asset graph depends on the seeds' names, not on their rows, and the
+    organisation's own seed folder may not exist yet.
+    """
+    manifest = dbt_project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime():
+        return manifest
+    env = {**os.environ, "PRODUCTOPS_SEEDS_DIR": str(DBT_PROJECT_DIR / "seeds"), "DO_NOT_TRACK": "1"}
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return manifest

@@ -1,0 +1,114 @@
+"""Raw-layer assets: one multi-asset per source, keyed like the dbt sources.
+
+Asset keys are `[source, table]`, the same keys dagster-dbt gives the dbt
+sources, so lineage from raw tables to the models reading them needs no glue.
+"""
+
+import logging
+from collections.abc import Callable
+
+import dagster as dg
+
+from ingestion.extract import land_github, land_jira, land_okta
+from ingestion.loader import RawLoader, StreamStats
+from ingestion.sources.surveys.land import land_surveys
+from ingestion.sources.usage_logs import land_usage_logs
+from orchestration.resources import WarehouseResource
+
+GROUP = "sources"
+
+# (source, table in dbt, raw table, description)
+RAW_STREAMS: dict[str, list[tuple[str, str, str]]] = {
+    "jira": [
+        ("issues", "jira_issues", "Jira issues, latest version per issue, payload as returned."),
+        ("changelogs", "jira_changelogs", "Every Jira changelog history, completed past the page cap."),
+        ("statuses", "jira_statuses", "Jira statuses by id with their category key."),
+    ],
+    "github": [
+        ("issues", "github_issues", "GitHub issues (pull requests excluded), latest version."),
+        ("pull_requests", "github_pull_requests", "GitHub pull requests, kept apart from issues."),
+        ("issue_events", "github_issue_events", "GitHub issue events: assignment, labels, close, reopen."),
+    ],
+    "okta": [("system_log", "okta_system_log", "Okta System Log SSO events: one app use each.")],
+    "usage": [("events", "usage_events", "Tool-usage events from the landing folder's logs.")],
+    "surveys": [
+        ("responses", "survey_responses", "Survey responses, one per respondent and wave; no identity."),
+        ("answers", "survey_answers", "Mapped survey answers (Likert items, recommend score)."),
+    ],
+}
+
+KINDS = {"jira": "jira", "github": "github", "okta": "okta", "usage": "file", "surveys": "file"}
+
+progress = logging.getLogger("orchestration.progress")
+
+
+def raw_asset_key(source: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey([source, table])
+
+
+def _specs(source: str) -> list[dg.AssetSpec]:
+    return [
+        dg.AssetSpec(
+            raw_asset_key(source, table),
+            description=description,
+            group_name=GROUP,
+            kinds={"duckdb", KINDS[source]},
+            owners=["team:product-ops"],
+            metadata={"raw_table": f"raw.{raw_table}"},
+        )
+        for table, raw_table, description in RAW_STREAMS[source]
+    ]
+
+
+def _summary(stats: dict[str, StreamStats]) -> dict[str, dg.MetadataValue]:
+    return {
+        "pages": dg.MetadataValue.int(sum(s.pages for s in stats.values())),
+        "rows_landed": dg.MetadataValue.int(sum(s.rows_landed for s in stats.values())),
+        "rows_rejected": dg.MetadataValue.int(sum(s.rows_rejected for s in stats.values())),
+    }
+
+
+def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDefinition:
+    @dg.multi_asset(
+        name=f"{source}_raw",
+        specs=_specs(source),
+        pool="duckdb",
+        description=f"Extract {source} and land it in schema raw, page by page.",
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        settings = warehouse.settings()
+        stats: dict[str, StreamStats] = {}
+        if enabled(settings):
+            progress.info("extract %s", source)
+            with warehouse.connect() as con:
+                loader = RawLoader(con, run_id=context.run_id)
+                stats = land(loader, settings)
+        else:
+            context.log.info("%s is not configured for this run; nothing extracted", source)
+        metadata = {**_summary(stats), "enabled": dg.MetadataValue.bool(enabled(settings))}
+        for table, _, _ in RAW_STREAMS[source]:
+            yield dg.MaterializeResult(asset_key=raw_asset_key(source, table), metadata=metadata)
+
+    return _asset
+
+
+def _land_usage(loader: RawLoader, settings) -> dict[str, StreamStats]:
+    usage_dir = settings.landing_dir / "usage"
+    return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage)}
+
+
+def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
+    surveys_dir = settings.landing_dir / "surveys"
+    stats = land_surveys(loader.con, loader, surveys_dir, settings.surveys, settings.salt)
+    return {"responses": stats}
+
+
+source_assets = [
+    _source_asset("jira", lambda s: s.demo_mode or s.jira is not None, land_jira),
+    _source_asset("github", lambda s: s.demo_mode or s.github is not None, land_github),
+    _source_asset("okta", lambda s: s.demo_mode or s.okta is not None, land_okta),
+    _source_asset("usage", lambda s: (s.landing_dir / "usage").is_dir(), _land_usage),
+    _source_asset(
+        "surveys", lambda s: (s.landing_dir / "surveys").is_dir() and bool(s.surveys), _land_surveys
+    ),
+]

@@ -1,0 +1,220 @@
+"""Usage event logs: JSONL / CSV / gzip from the landing folder into raw.usage_events.
+
+Expected values are computed by hand from tests/fixtures/usage/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.config import UsageMapping
+from ingestion.loader import RawLoader
+from ingestion.pages import SourceError
+from ingestion.sources.usage_logs import land_usage_logs
+
+FIXTURES = Path(__file__).parent / "fixtures" / "usage"
+MARCH = "usage/events-2026-03.jsonl"
+APRIL = "usage/events-2026-04.jsonl.gz"
+MAY = "usage/events-2026-05.csv"
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def line_key(source_file: str, line: int) -> str:
+    return hashlib.sha256(f"{source_file}:{line}".encode()).hexdigest()
+
+
+@pytest.fixture
+def landing(tmp_path) -> Path:
+    """The usage fixtures in a landing folder; April's log is gzipped."""
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    shutil.copy(FIXTURES / "events-2026-03.jsonl", usage)
+    shutil.copy(FIXTURES / "events-2026-05.csv", usage)
+    with gzip.open(usage / "events-2026-04.jsonl.gz", "wb") as fh:
+        fh.write((FIXTURES / "events-2026-04.jsonl").read_bytes())
+    return tmp_path / "landing"
+
+
+@pytest.fixture
+def con(tmp_path):
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as c:
+        yield c
+
+
+def load(con, landing: Path, run_id: str = "run-1", mapping: UsageMapping | None = None):
+    loader = RawLoader(con, run_id)
+    return land_usage_logs(con, loader, landing / "usage", mapping or UsageMapping())
+
+
+def events(con, source_file: str | None = None) -> list[tuple]:
+    sql = (
+        "select event_key, occurred_at, user_email, tool, event, _line_number from raw.usage_events"
+    )
+    params: list = []
+    if source_file:
+        sql += " where _source_file = ?"
+        params.append(source_file)
+    return con.execute(sql + " order by _source_file, _line_number", params).fetchall()
+
+
+def rejects(con) -> list[tuple]:
+    return con.execute(
+        "select locator, reason, payload from raw.rejected_records"
+        " where source = 'usage' and stream = 'events' order by rejected_at, locator"
+    ).fetchall()
+
+
+def test_jsonl_lines_land_in_utc_with_lower_cased_emails(con, landing):
+    load(con, landing)
+    assert events(con, MARCH) == [
+        # +01:00 the evening before the change to summer time, +02:00 after it
+        ("ev-1", utc(2026, 3, 28, 22, 30), "ann@example.com", "Jira", "issue_viewed", 1),
+        ("ev-2", utc(2026, 3, 29, 1, 30), "bob@example.com", "Figma", "file_opened", 2),
+        # no event_id: keyed by file + line; email trimmed and lower-cased
+        (
+            line_key(MARCH, 8),
+            datetime(2026, 3, 29, 15, 15, 0, 250000, tzinfo=UTC),
+            "frank@example.com",
+            "Slack",
+            "message_sent",
+            8,
+        ),
+    ]
+
+
+def test_bad_lines_are_quarantined_with_file_line_and_reason(con, landing):
+    stats = load(con, landing)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (3, 7, 7)
+    got = {locator: reason for locator, reason, _ in rejects(con)}
+    assert got == {
+        f"{MARCH}:4": 'timestamp has no UTC offset: "2026-03-29T09:00:00"',
+        f"{MARCH}:5": "invalid JSON",
+        f"{MARCH}:7": "missing required field: event",
+        f"{MARCH}:9": "not a JSON object",
+        f"{MARCH}:10": 'timestamp is not an ISO 8601 date-time: "yesterday"',
+        f"{APRIL}:3": 'timestamp has no UTC offset: "2026-04-01T12:10:00"',
+        f"{MAY}:4": "expected 5 CSV fields, found 3",
+    }
+
+
+def test_quarantined_payloads_keep_the_line_without_its_email(con, landing):
+    load(con, landing)
+    payloads = {locator: payload for locator, _, payload in rejects(con)}
+    assert payloads[f"{MARCH}:7"] == '{"timestamp":"2026-03-29T10:00:00Z","tool":"Slack"}'
+    assert payloads[f"{MARCH}:5"] == (
+        '{"timestamp":"2026-03-29T09:00:00Z","user_email":"<redacted>","tool":"Jira",'
+    )
+    assert payloads[f"{MAY}:4"] == "2026-05-04T09:00:00Z,<redacted>,Notion"
+    assert not any("@" in payload for payload in payloads.values())
+
+
+def test_duplicate_event_ids_keep_the_first_line(con, landing):
+    load(con, landing)
+    # ev-1 is on lines 1 and 6 of March; ev-2 again on line 6 of the May CSV
+    assert con.execute(
+        "select event_key, _source_file, _line_number, event from raw.usage_events"
+        " where event_key in ('ev-1', 'ev-2') order by 1"
+    ).fetchall() == [
+        ("ev-1", MARCH, 1, "issue_viewed"),
+        ("ev-2", MARCH, 2, "file_opened"),
+    ]
+
+
+def test_gzip_file_lands(con, landing):
+    load(con, landing)
+    assert events(con, APRIL) == [
+        ("ev-10", utc(2026, 4, 1, 12, 0), "ann@example.com", "Jira", "issue_created", 1),
+        ("ev-11", utc(2026, 4, 1, 12, 5), "bob@example.com", "Figma", "file_opened", 2),
+    ]
+
+
+def test_csv_file_uses_its_header_and_keeps_line_numbers(con, landing):
+    load(con, landing)
+    assert events(con, MAY) == [
+        ("csv-1", utc(2026, 5, 4, 6, 0), "hana@example.com", "Notion", "page_viewed, shared", 2),
+        (line_key(MAY, 5), utc(2026, 5, 4, 10, 0), "ivan@example.com", "Notion", "page_edited", 5),
+    ]
+
+
+def test_unchanged_files_are_skipped_on_reload(con, landing):
+    load(con, landing)
+    before = (events(con), rejects(con))
+    stats = load(con, landing, run_id="run-2")
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (0, 0, 0)
+    assert (events(con), rejects(con)) == before
+    assert con.execute(
+        "select run_id, pages, rows_landed, rows_rejected from raw.load_log order by run_id"
+    ).fetchall() == [("run-1", 3, 7, 7), ("run-2", 0, 0, 0)]
+
+
+def test_changed_file_replaces_its_earlier_rows(con, landing):
+    load(con, landing)
+    march = landing / MARCH
+    march.write_text(
+        '{"timestamp":"2026-03-30T08:00:00Z","user_email":"zoe@example.com","tool":"Jira",'
+        '"event":"issue_viewed","event_id":"ev-99"}\n',
+        encoding="utf-8",
+    )
+    stats = load(con, landing, run_id="run-2")
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (1, 1, 0)
+    assert events(con, MARCH) == [
+        ("ev-99", utc(2026, 3, 30, 8, 0), "zoe@example.com", "Jira", "issue_viewed", 1)
+    ]
+    assert len(events(con, APRIL)) == 2  # other files untouched
+    sha = hashlib.sha256(march.read_bytes()).hexdigest()
+    assert con.execute(
+        "select sha256, rows_landed, run_id from raw.loaded_files where path = ?", [MARCH]
+    ).fetchall() == [(sha, 1, "run-2")]
+
+
+def test_renamed_fields_and_json_array_file(con, tmp_path):
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    (usage / "export.json").write_text(
+        '[{"at": "2026-06-01T10:00:00+02:00", "who": "Kim@Example.com", "app": "Miro",'
+        ' "action": "board_opened", "id": 17},\n'
+        ' {"at": "2026-06-01T10:05:00+02:00", "app": "Miro", "action": "board_opened"}]\n',
+        encoding="utf-8",
+    )
+    mapping = UsageMapping(
+        timestamp="at", user_email="who", tool="app", event="action", event_id="id"
+    )
+    stats = load(con, tmp_path / "landing", mapping=mapping)
+    assert (stats.rows_landed, stats.rows_rejected) == (1, 1)
+    assert events(con) == [
+        ("17", utc(2026, 6, 1, 8, 0), "kim@example.com", "Miro", "board_opened", 1)
+    ]
+    assert rejects(con)[0][:2] == ("usage/export.json:2", "missing required field: who")
+
+
+def test_unreadable_file_fails_loudly_after_the_others_land(con, landing):
+    # Mixed line endings would silently shift line numbers; DuckDB refuses them.
+    (landing / "usage" / "events-2026-02.jsonl").write_bytes(
+        b'{"timestamp":"2026-02-01T10:00:00Z","user_email":"leak@example.com","tool":"Jira",'
+        b'"event":"x"}\r\n{"a":1}\n{"b":"leak@example.com"}\r\n'
+    )
+    with pytest.raises(SourceError) as error:
+        load(con, landing)
+    assert "usage/events-2026-02.jsonl" in str(error.value)
+    assert "@" not in str(error.value)
+    assert len(events(con)) == 7  # the good files landed
+    loaded = con.execute("select path from raw.loaded_files order by 1").fetchall()
+    assert ("usage/events-2026-02.jsonl",) not in loaded  # retried on the next run
+
+
+def test_missing_csv_column_names_the_file(con, tmp_path):
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    (usage / "bad.csv").write_text("when,user_email,tool,event\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"usage/bad.csv: CSV header has no column 'timestamp'"):
+        load(con, tmp_path / "landing")
