@@ -78,6 +78,17 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
 
 
+def _instance():
+    """The Dagster instance under $DAGSTER_HOME (run history for `dagster dev`), else ephemeral."""
+    import dagster as dg
+
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    Path(home).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = load_settings()
@@ -95,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import ALL_JOB_NAME, defs
 
     job = defs.resolve_job_def(ALL_JOB_NAME)
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    instance = _instance()
     # dagster-dbt echoes every dbt event to stdout; keep that in a log file
     # and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"

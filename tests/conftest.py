@@ -29,6 +29,7 @@ PIPELINE_VARS = (
     "PRODUCTOPS_CONFIG",
     "PRODUCTOPS_DEMO_DIR",
     "PRODUCTOPS_SALT",
+    "DAGSTER_HOME",  # tests run on an ephemeral Dagster instance
 )
 
 DEMO_RUN_DATE = date(2026, 11, 20)
