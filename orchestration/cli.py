@@ -101,8 +101,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     apply_dbt_env(settings)
     ensure_manifest()
 
-    import dagster as dg
-
     from orchestration.definitions import ALL_JOB_NAME, defs
 
     job = defs.resolve_job_def(ALL_JOB_NAME)

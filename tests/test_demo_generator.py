@@ -26,16 +26,25 @@ GITHUB_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 OKTA_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SEED_COLUMNS = {
     "teams.csv": ["team_id", "team_name", "time_zone"],
-    "roster.csv": ["email", "team_id", "role", "valid_from", "valid_to", "github_login",
-                   "jira_account_id"],
+    "roster.csv": ["email", "team_id", "role", "valid_from", "valid_to", "github_login", "jira_account_id"],
     "ownership.csv": ["source", "container", "team_id"],
     "tools.csv": ["tool_id", "tool_name", "aliases", "rollout_date"],
     "status_mapping.csv": ["source", "project", "issue_type", "raw_status", "status_category"],
     "improvement_labels.csv": ["source", "label"],
 }
-SURVEY_KEYS = {"id", "format", "files", "time_zone", "wave_from", "wave_pattern",
-               "respondent_question", "team_question", "recommend_question",
-               "recommend_scale", "likert"}
+SURVEY_KEYS = {
+    "id",
+    "format",
+    "files",
+    "time_zone",
+    "wave_from",
+    "wave_pattern",
+    "respondent_question",
+    "team_question",
+    "recommend_question",
+    "recommend_scale",
+    "likert",
+}
 
 
 # --- fixtures and helpers ---------------------------------------------------
@@ -78,8 +87,10 @@ def replay(demo: Path, source: str, method: str, url: str, payload: dict | None 
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query))
     found = [
-        e for e in exchanges(demo, source)
-        if e["method"] == method and e["path"] == parts.path
+        e
+        for e in exchanges(demo, source)
+        if e["method"] == method
+        and e["path"] == parts.path
         and all(params.get(k) == v for k, v in e["params"].items())
         and all((payload or {}).get(k) == v for k, v in e["json"].items())
     ]
@@ -141,12 +152,16 @@ def category(mapping: dict[tuple[str, str], str], project: str, status_id: str) 
 
 def transitions(demo: Path, issue: dict[str, Any], mapping: dict) -> list[tuple]:
     project = issue["fields"]["project"]["key"]
-    histories = sorted(full_histories(demo, issue),
-                       key=lambda h: (parse_instant(h["created"]), int(h["id"])))
+    histories = sorted(full_histories(demo, issue), key=lambda h: (parse_instant(h["created"]), int(h["id"])))
     return [
-        (parse_instant(h["created"]), category(mapping, project, i["from"]),
-         category(mapping, project, i["to"]))
-        for h in histories for i in h["items"] if i["field"] == "status"
+        (
+            parse_instant(h["created"]),
+            category(mapping, project, i["from"]),
+            category(mapping, project, i["to"]),
+        )
+        for h in histories
+        for i in h["items"]
+        if i["field"] == "status"
     ]
 
 
@@ -195,8 +210,7 @@ def test_layout_matches_the_architecture(demo: Path) -> None:
     assert sorted(p.name for p in (demo / "seeds").iterdir()) == sorted(SEED_COLUMNS)
     for source in ("jira", "github", "okta"):
         for exchange in exchanges(demo, source):
-            assert set(exchange) == {"method", "path", "params", "json", "status", "headers",
-                                     "body_file"}
+            assert set(exchange) == {"method", "path", "params", "json", "status", "headers", "body_file"}
             assert exchange["body_file"].startswith("pages/")
             assert all(isinstance(v, str) for v in exchange["params"].values())
             body(demo, source, exchange)  # parses
@@ -212,7 +226,8 @@ def test_seeds_have_the_documented_columns(demo: Path) -> None:
         assert row["email"] == row["email"].lower()
         date.fromisoformat(row["valid_from"])
         assert not row["valid_to"] or date.fromisoformat(row["valid_to"]) > date.fromisoformat(
-            row["valid_from"])
+            row["valid_from"]
+        )
 
 
 def test_config_maps_the_survey_exports(demo: Path) -> None:
@@ -228,8 +243,12 @@ def test_config_maps_the_survey_exports(demo: Path) -> None:
         for path in files:
             assert re.search(survey["wave_pattern"], path.name)
             header = read_csv(path)[0]
-            questions = [survey["team_question"], survey["recommend_question"],
-                         survey["respondent_question"], *(i["question"] for i in survey["likert"])]
+            questions = [
+                survey["team_question"],
+                survey["recommend_question"],
+                survey["respondent_question"],
+                *(i["question"] for i in survey["likert"]),
+            ]
             assert set(questions) <= set(header)
 
 
@@ -285,8 +304,9 @@ def test_jira_search_pages_chain_by_token_and_end(demo: Path, summary: dict) -> 
             assert "nextPageToken" not in page
             break
         token = page["nextPageToken"]
-        exchange = replay(demo, "jira", "POST", "demo://jira/rest/api/3/search/jql",
-                          {"nextPageToken": token, "jql": "x"})
+        exchange = replay(
+            demo, "jira", "POST", "demo://jira/rest/api/3/search/jql", {"nextPageToken": token, "jql": "x"}
+        )
         assert pages < 1000
     assert len(seen) == summary["counts"]["jira_issues"]
 
@@ -314,8 +334,9 @@ def test_jira_issues_have_the_real_shape(demo: Path) -> None:
 
 def test_sprint_field_is_found_by_schema(demo: Path) -> None:
     fields = json.loads((demo / "api/jira/pages/field.json").read_text())
-    sprint = [f for f in fields if (f.get("schema") or {}).get("custom")
-              == "com.pyxis.greenhopper.jira:gh-sprint"]
+    sprint = [
+        f for f in fields if (f.get("schema") or {}).get("custom") == "com.pyxis.greenhopper.jira:gh-sprint"
+    ]
     assert [f["id"] for f in sprint] == ["customfield_10020"]
     assert any(i["fields"]["customfield_10020"] for i in jira_issues(demo))
 
@@ -324,8 +345,11 @@ def test_statuses_are_categorised_by_key_and_all_mapped(demo: Path) -> None:
     statuses = json.loads((demo / "api/jira/pages/status.json").read_text())
     renamed = next(s for s in statuses if s["id"] == "3")
     assert renamed["name"] == "En cours" and renamed["statusCategory"]["key"] == "indeterminate"
-    mapped = {(r["project"], r["raw_status"]) for r in seed_rows(demo, "status_mapping.csv")
-              if r["source"] == "jira"}
+    mapped = {
+        (r["project"], r["raw_status"])
+        for r in seed_rows(demo, "status_mapping.csv")
+        if r["source"] == "jira"
+    }
     assert ("PAY", "10100") in mapped
     for issue in jira_issues(demo):
         project = issue["fields"]["project"]["key"]
@@ -337,8 +361,7 @@ def test_statuses_are_categorised_by_key_and_all_mapped(demo: Path) -> None:
 
 
 def test_truncated_changelogs_have_complete_pages(demo: Path, summary: dict) -> None:
-    truncated = [i for i in jira_issues(demo)
-                 if i["changelog"]["total"] > len(i["changelog"]["histories"])]
+    truncated = [i for i in jira_issues(demo) if i["changelog"]["total"] > len(i["changelog"]["histories"])]
     assert len(truncated) == summary["counts"]["jira_truncated_changelogs"] >= 1
     for issue in truncated:
         url = f"demo://jira/rest/api/3/issue/{issue['key']}/changelog"
@@ -355,7 +378,7 @@ def test_truncated_changelogs_have_complete_pages(demo: Path, summary: dict) -> 
         embedded = issue["changelog"]["histories"]
         assert [h["id"] for h in values[: len(embedded)]] == [h["id"] for h in embedded]
         # The status changes hide behind the embedded histories.
-        assert any(i["field"] == "status" for h in values[len(embedded):] for i in h["items"])
+        assert any(i["field"] == "status" for h in values[len(embedded) :] for i in h["items"])
 
 
 def test_timestamps_stay_inside_the_history(demo: Path, summary: dict) -> None:
@@ -395,8 +418,9 @@ def test_github_pages_chain_by_link_and_agree_with_events(demo: Path, summary: d
         assert len(by_number) == len(items)
         for item in items:
             assert GITHUB_TIME.match(item["created_at"])
-            mine = sorted((e for e in events if e["issue"]["number"] == item["number"]),
-                          key=lambda e: e["id"])
+            mine = sorted(
+                (e for e in events if e["issue"]["number"] == item["number"]), key=lambda e: e["id"]
+            )
             closes = [e for e in mine if e["event"] == "closed"]
             if item["state"] == "closed":
                 assert closes and closes[-1]["created_at"] == item["closed_at"]
@@ -478,8 +502,7 @@ def test_roster_changes_during_the_year(demo: Path, summary: dict) -> None:
     roster = seed_rows(demo, "roster.csv")
     start = date.fromisoformat(summary["history_start"][:10])
     mover = summary["stories"]["mover"]
-    rows = sorted((r for r in roster if r["email"] == mover["email"]),
-                  key=lambda r: r["valid_from"])
+    rows = sorted((r for r in roster if r["email"] == mover["email"]), key=lambda r: r["valid_from"])
     assert [r["team_id"] for r in rows] == [mover["from_team"], mover["to_team"]]
     assert rows[0]["valid_to"] == rows[1]["valid_from"] == mover["date"]
     emails = Counter(r["email"] for r in roster)
@@ -556,8 +579,7 @@ def test_small_team_falls_under_the_anonymity_threshold(demo: Path, summary: dic
     small = summary["stories"]["small_team"]
     waves = list(small["respondents_by_wave"].values())
     assert len(waves) == 4 and waves[-1] < 5
-    team_name = next(r["team_name"] for r in seed_rows(demo, "teams.csv")
-                     if r["team_id"] == small["team_id"])
+    team_name = next(r["team_name"] for r in seed_rows(demo, "teams.csv") if r["team_id"] == small["team_id"])
     last = sorted((demo / "landing/surveys").glob("*.csv"))[-1]
     rows = read_csv(last)[2:]
     assert 0 < sum(1 for r in rows if r[9] == team_name) < 5

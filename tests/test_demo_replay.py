@@ -56,8 +56,14 @@ def test_demo_recording_lands_completely(pipeline_env, tmp_path):
         land_okta(loader, settings)
         counts = {
             table: con.execute(f"select count(*) from raw.{table}").fetchall()[0][0]
-            for table in ("jira_issues", "jira_changelogs", "github_issues", "github_pull_requests",
-                          "github_issue_events", "okta_system_log")
+            for table in (
+                "jira_issues",
+                "jira_changelogs",
+                "github_issues",
+                "github_pull_requests",
+                "github_issue_events",
+                "okta_system_log",
+            )
         }
     assert counts["jira_issues"] == summary["jira_issues"]
     assert counts["jira_changelogs"] == summary["jira_histories"]

@@ -56,9 +56,7 @@ ENGAGEMENT = SurveyMapping.from_dict(
         "wave_from": "quarter",
         "respondent_question": "Email Address",
         "team_question": "Which team are you on?",
-        "recommend_question": (
-            "How likely is it that you would recommend this team as a place to work?"
-        ),
+        "recommend_question": ("How likely is it that you would recommend this team as a place to work?"),
         "likert": [
             {"id": "tools", "question": "How satisfied are you with our tools?", "scale": [1, 5]},
             # a statement of a matrix question, on the second header row
@@ -118,8 +116,7 @@ def responses(con, survey_id: str) -> list[tuple]:
 
 def rejects(con) -> dict[str, str]:
     rows = con.execute(
-        "select locator, reason from raw.rejected_records where source = 'surveys'"
-        " and stream = 'responses'"
+        "select locator, reason from raw.rejected_records where source = 'surveys' and stream = 'responses'"
     ).fetchall()
     return dict(rows)
 
@@ -203,8 +200,7 @@ def test_keys_are_salted_hashes(con, landing):
     assert respondent_key(SALT, "engagement", " Alice@Example.ORG") == alice
     assert respondent_key(Secret("other"), "engagement", "alice@example.org") != alice
     assert con.execute(
-        "select distinct item_id, item_kind, scale_min, scale_max from raw.survey_answers"
-        " order by 1"
+        "select distinct item_id, item_kind, scale_min, scale_max from raw.survey_answers order by 1"
     ).fetchall() == [
         ("recommend", "recommend", 0.0, 10.0),
         ("tools", "likert", 1.0, 5.0),
@@ -220,9 +216,7 @@ def test_out_of_range_and_non_numeric_rows_are_quarantined(con, landing):
         f"{Q1}:6": f'{Q1}:6: answer to "My workload is sustainable." is outside the scale 1–5: 7',
         f"{Q1}:8": f'{Q1}:8: answer to "{recommend}" is outside the scale 0–10: 11',
         f"{Q1}:9": f'{Q1}:9: answer to "My workload is sustainable." is not a number',
-        f"{Q2_FR}:6": (
-            f'{Q2_FR}:6: answer to "My workload is sustainable." is outside the scale 1–5: 6'
-        ),
+        f"{Q2_FR}:6": (f'{Q2_FR}:6: answer to "My workload is sustainable." is outside the scale 1–5: 6'),
         f"{SM}:8": (
             f'{SM}:8: answer to "How likely is it that you would recommend this team as a'
             ' place to work?" is outside the scale 0–10: 12'
@@ -257,9 +251,7 @@ def test_missing_question_names_file_and_question(con, landing):
     assert 'question "I can focus." is not in the header' in str(error.value)
     assert "surveys/pulse-2026-Q1.csv" in str(error.value)
     # the other survey still landed
-    assert con.execute("select distinct survey_id from raw.survey_responses").fetchall() == [
-        ("engagement",)
-    ]
+    assert con.execute("select distinct survey_id from raw.survey_responses").fetchall() == [("engagement",)]
 
 
 def test_no_identity_or_salt_anywhere_in_the_warehouse(con, landing, caplog):
@@ -318,9 +310,7 @@ def test_parse_local_datetime_forms():
     assert parse_local_datetime("3/14/2026 9:41:02", paris, False) == utc(2026, 3, 14, 8, 41, 2)
     assert parse_local_datetime("14/03/2026 09:41", paris, True) == utc(2026, 3, 14, 8, 41)
     assert parse_local_datetime("03/14/2026 12:05:00 AM", paris, False) == utc(2026, 3, 13, 23, 5)
-    assert parse_local_datetime("2026/03/14 9:41:02 AM GMT+1", paris, False) == utc(
-        2026, 3, 14, 8, 41, 2
-    )
+    assert parse_local_datetime("2026/03/14 9:41:02 AM GMT+1", paris, False) == utc(2026, 3, 14, 8, 41, 2)
 
 
 def test_day_first_dates_under_an_english_header_and_anonymous_rows(con, tmp_path):

@@ -57,9 +57,7 @@ def load(con, landing: Path, run_id: str = "run-1", mapping: UsageMapping | None
 
 
 def events(con, source_file: str | None = None) -> list[tuple]:
-    sql = (
-        "select event_key, occurred_at, user_email, tool, event, _line_number from raw.usage_events"
-    )
+    sql = "select event_key, occurred_at, user_email, tool, event, _line_number from raw.usage_events"
     params: list = []
     if source_file:
         sql += " where _source_file = ?"
@@ -186,14 +184,10 @@ def test_renamed_fields_and_json_array_file(con, tmp_path):
         ' {"at": "2026-06-01T10:05:00+02:00", "app": "Miro", "action": "board_opened"}]\n',
         encoding="utf-8",
     )
-    mapping = UsageMapping(
-        timestamp="at", user_email="who", tool="app", event="action", event_id="id"
-    )
+    mapping = UsageMapping(timestamp="at", user_email="who", tool="app", event="action", event_id="id")
     stats = load(con, tmp_path / "landing", mapping=mapping)
     assert (stats.rows_landed, stats.rows_rejected) == (1, 1)
-    assert events(con) == [
-        ("17", utc(2026, 6, 1, 8, 0), "kim@example.com", "Miro", "board_opened", 1)
-    ]
+    assert events(con) == [("17", utc(2026, 6, 1, 8, 0), "kim@example.com", "Miro", "board_opened", 1)]
     assert rejects(con)[0][:2] == ("usage/export.json:2", "missing required field: who")
 
 

@@ -56,9 +56,7 @@ def rollout_date(tool: Tool, window: Window) -> date:
     return window.monday_after(tool.rollout_day)
 
 
-def _person_sessions(
-    rng: random.Random, person: Person, tool: Tool, window: Window
-) -> list[Session]:
+def _person_sessions(rng: random.Random, person: Person, tool: Tool, window: Window) -> list[Session]:
     first = max(rollout_date(tool, window), person.employed_from + timedelta(days=1))
     last = window.run_date - timedelta(days=1)
     if person.employed_to is not None:

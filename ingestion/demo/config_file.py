@@ -34,9 +34,7 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _survey(
-    survey_id: str, export: str, files: str, time_zone: str, respondent: str, comment: str
-) -> str:
+def _survey(survey_id: str, export: str, files: str, time_zone: str, respondent: str, comment: str) -> str:
     lines = [
         "",
         f"# {comment}",
@@ -53,15 +51,32 @@ def _survey(
         "recommend_scale = [0, 10]",
     ]
     for item_id, question in LIKERT:
-        lines += ["", "[[surveys.likert]]", f"id = {_toml_string(item_id)}",
-                  f"question = {_toml_string(question)}", "scale = [1, 5]"]
+        lines += [
+            "",
+            "[[surveys.likert]]",
+            f"id = {_toml_string(item_id)}",
+            f"question = {_toml_string(question)}",
+            "scale = [1, 5]",
+        ]
     return "\n".join(lines) + "\n"
 
 
 def write_config(path: Path) -> None:
     text = HEADER
-    text += _survey("pulse_gforms", "google_forms", "pulse-gforms-*.csv", FORMS_ZONE,
-                    "Email address", "Team pulse, Google Forms exports (older waves).")
-    text += _survey("pulse_surveymonkey", "surveymonkey", "pulse-surveymonkey-*.csv",
-                    MONKEY_ZONE, "Email Address", "Team pulse, SurveyMonkey exports (newer waves).")
+    text += _survey(
+        "pulse_gforms",
+        "google_forms",
+        "pulse-gforms-*.csv",
+        FORMS_ZONE,
+        "Email address",
+        "Team pulse, Google Forms exports (older waves).",
+    )
+    text += _survey(
+        "pulse_surveymonkey",
+        "surveymonkey",
+        "pulse-surveymonkey-*.csv",
+        MONKEY_ZONE,
+        "Email Address",
+        "Team pulse, SurveyMonkey exports (newer waves).",
+    )
     write_text(path, text)

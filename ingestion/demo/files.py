@@ -33,9 +33,7 @@ def write_pretty_json(path: Path, obj: Any) -> int:
     return write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
-def csv_text(
-    rows: Iterable[Sequence[Any]], *, quote_all: bool = False, line_end: str = "\n"
-) -> str:
+def csv_text(rows: Iterable[Sequence[Any]], *, quote_all: bool = False, line_end: str = "\n") -> str:
     buffer = io.StringIO()
     quoting = csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
     writer = csv.writer(buffer, quoting=quoting, lineterminator=line_end)

@@ -25,8 +25,9 @@ PROFILES = {
     "infra": FlowProfile(wait_median=2.0, cycle_median=3.0, review_share=0.0),
 }
 OPS_PROFILE = FlowProfile(wait_median=1.0, cycle_median=2.0, review_share=0.0, reopen_share=0.1)
-GITHUB_PROFILE = FlowProfile(wait_median=2.5, cycle_median=3.0, review_share=0.0,
-                             reopen_share=0.08, stay_reopened_share=0.35)
+GITHUB_PROFILE = FlowProfile(
+    wait_median=2.5, cycle_median=3.0, review_share=0.0, reopen_share=0.08, stay_reopened_share=0.35
+)
 # Nights and weekends add a fixed overhead, so the factor is below a half to make
 # the measured (elapsed) cycle time roughly halve.
 STORY_SPEEDUP = 0.4

@@ -70,11 +70,9 @@ def generate(
     okta_events = okta.build_events(_stream(seed, "okta"), sessions, org, window)
     okta_result = okta.record(Recorder(out_dir / "api" / "okta"), okta_events, window)
     usage_events = build_events(_stream(seed, "usage"), sessions, window)
-    usage = write_usage(_stream(seed, "usage-files"), out_dir / "landing" / "usage",
-                        usage_events, window)
+    usage = write_usage(_stream(seed, "usage-files"), out_dir / "landing" / "usage", usage_events, window)
 
-    surveys = write_surveys(_stream(seed, "surveys"), out_dir / "landing" / "surveys", org,
-                            window)
+    surveys = write_surveys(_stream(seed, "surveys"), out_dir / "landing" / "surveys", org, window)
     write_config(out_dir / "productops.toml")
 
     items = [i.item for i in issues]
@@ -112,8 +110,11 @@ def generate(
         "history_start": iso_z(window.start),
         "history_end": iso_z(window.end),
         "counts": counts,
-        "exchanges": {"jira": jira_result.exchanges, "github": github_result.exchanges,
-                      "okta": okta_result.exchanges},
+        "exchanges": {
+            "jira": jira_result.exchanges,
+            "github": github_result.exchanges,
+            "okta": okta_result.exchanges,
+        },
         "files": {
             "usage": usage.files,
             "surveys": [w.file_name for w in surveys.waves],
@@ -128,8 +129,7 @@ def generate(
             "small_team": {
                 "team_id": SMALL_TEAM,
                 "respondents_by_wave": {
-                    wave: teams.get(SMALL_TEAM, 0)
-                    for wave, teams in surveys.respondents_by_wave.items()
+                    wave: teams.get(SMALL_TEAM, 0) for wave, teams in surveys.respondents_by_wave.items()
                 },
             },
             "mover": {
@@ -139,9 +139,7 @@ def generate(
                 "date": org.move_date.isoformat(),
             },
             "unowned_jira_project": "OPS",
-            "unknown_emails": sorted(
-                {s.email for s in sessions if s.person is None}
-            ),
+            "unknown_emails": sorted({s.email for s in sessions if s.person is None}),
         },
     }
     write_pretty_json(out_dir / "generator.json", summary)

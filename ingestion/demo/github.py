@@ -37,19 +37,34 @@ from ingestion.demo.workflow import COMPLETED, DONE, IN_PROGRESS
 BASE = "{base}"
 PAGE_SIZE = 100
 LABEL_COLOURS = {
-    "bug": "d73a4a", "enhancement": "a2eeef", "chore": "ededed", "needs-triage": "fbca04",
-    "retro-action": "5319e7", "improvement": "0e8a16", "dependencies": "0366d6",
+    "bug": "d73a4a",
+    "enhancement": "a2eeef",
+    "chore": "ededed",
+    "needs-triage": "fbca04",
+    "retro-action": "5319e7",
+    "improvement": "0e8a16",
+    "dependencies": "0366d6",
 }
-DEPENDABOT = {"login": "dependabot[bot]", "id": 49699333, "node_id": "MDM6Qm90NDk2OTkzMzM=",
-              "type": "Bot", "site_admin": False}
+DEPENDABOT = {
+    "login": "dependabot[bot]",
+    "id": 49699333,
+    "node_id": "MDM6Qm90NDk2OTkzMzM=",
+    "type": "Bot",
+    "site_admin": False,
+}
 PULL_TOPICS = ("handlers", "config loading", "retry logic", "tests", "CI cache", "models")
 MILESTONE_ZONE = "America/Los_Angeles"  # GitHub stores due dates at Pacific midnight
 
 
 def github_user(person: Person) -> dict[str, Any]:
     node = base64.b64encode(f"04:User{person.github_id}".encode()).decode()
-    return {"login": person.github_login, "id": person.github_id, "node_id": node,
-            "type": "User", "site_admin": False}
+    return {
+        "login": person.github_login,
+        "id": person.github_id,
+        "node_id": node,
+        "type": "User",
+        "site_admin": False,
+    }
 
 
 @dataclass
@@ -130,9 +145,7 @@ def _milestones(repo: Repo, window: Window, first_id: int) -> list[_Milestone]:
     return out
 
 
-def _issue_events(
-    rng: random.Random, item: GitHubItem, plan: PlannedItem, org: Org, window: Window
-) -> None:
+def _issue_events(rng: random.Random, item: GitHubItem, plan: PlannedItem, org: Org, window: Window) -> None:
     reporter = github_user(plan.reporter)
     labels: list[str] = []
     initial = list(plan.labels) or {"bug": ["bug"], "story": ["enhancement"]}.get(
@@ -157,8 +170,9 @@ def _issue_events(
             item.events.append(_Event(begin, "assigned", actor, {"assignee": github_user(person)}))
             item.assignee = github_user(person)
             if "needs-triage" in labels:
-                item.events.append(_Event(begin + timedelta(seconds=1), "unlabeled", actor,
-                                          {"label": "needs-triage"}))
+                item.events.append(
+                    _Event(begin + timedelta(seconds=1), "unlabeled", actor, {"label": "needs-triage"})
+                )
                 labels.remove("needs-triage")
 
     done = plan.resolved
@@ -171,8 +185,9 @@ def _issue_events(
         if other is not None and other is not person:
             at = assigned_at + (done.at - assigned_at) / 2
             item.events.append(_Event(at, "unassigned", reporter, {"assignee": item.assignee}))
-            item.events.append(_Event(at + timedelta(seconds=1), "assigned", reporter,
-                                      {"assignee": github_user(other)}))
+            item.events.append(
+                _Event(at + timedelta(seconds=1), "assigned", reporter, {"assignee": github_user(other)})
+            )
             item.assignee = github_user(other)
 
     worker = item.assignee or reporter
@@ -183,8 +198,7 @@ def _issue_events(
             item.events.append(_Event(step.at, "closed", worker, {"state_reason": reason}))
             item.state, item.state_reason, item.closed_at = "closed", reason, step.at
         elif step.state == IN_PROGRESS and item.state == "closed":
-            item.events.append(_Event(step.at, "reopened", reporter,
-                                      {"state_reason": "reopened"}))
+            item.events.append(_Event(step.at, "reopened", reporter, {"state_reason": "reopened"}))
             item.state, item.state_reason, item.closed_at = "open", "reopened", None
             reopened = True
     if item.state == "open" and not reopened:
@@ -192,9 +206,7 @@ def _issue_events(
     item.labels = labels
 
 
-def _pull_requests(
-    rng: random.Random, repo: Repo, count: int, org: Org, window: Window
-) -> list[GitHubItem]:
+def _pull_requests(rng: random.Random, repo: Repo, count: int, org: Org, window: Window) -> list[GitHubItem]:
     tz = zone(TEAM_BY_ID[repo.team_id].time_zone)
     pulls = []
     for _ in range(count):
@@ -210,19 +222,22 @@ def _pull_requests(
         title = "Bump requests from 2.31.0 to 2.32.3" if bot else f"Refactor {topic}"
         pr = GitHubItem(repo, created, title, author, is_pull=True)
         if bot:
-            pr.events.append(_Event(created + timedelta(seconds=3), "labeled", author,
-                                    {"label": "dependencies"}))
+            pr.events.append(
+                _Event(created + timedelta(seconds=3), "labeled", author, {"label": "dependencies"})
+            )
             pr.labels = ["dependencies"]
         elif rng.random() < 0.6:
-            pr.events.append(_Event(created + timedelta(minutes=rng.randint(1, 10)), "assigned",
-                                    author, {"assignee": author}))
+            pr.events.append(
+                _Event(
+                    created + timedelta(minutes=rng.randint(1, 10)), "assigned", author, {"assignee": author}
+                )
+            )
             pr.assignee = author
         closing = working_time(created + timedelta(days=lognormal(rng, 1.2, 0.8)), tz, rng)
         roll = rng.random()
         if roll < 0.88 and closing < window.end:
             merger = github_user(rng.choice(authors)) if authors else author
-            pr.events.append(_Event(closing, "merged", merger,
-                                    {"commit_id": f"{rng.getrandbits(160):040x}"}))
+            pr.events.append(_Event(closing, "merged", merger, {"commit_id": f"{rng.getrandbits(160):040x}"}))
             pr.events.append(_Event(closing, "closed", merger, {}))
             pr.state, pr.closed_at, pr.merged_at = "closed", closing, closing
         elif roll < 0.96 and closing < window.end:
@@ -232,18 +247,21 @@ def _pull_requests(
     return pulls
 
 
-def build_items(
-    rng: random.Random, org: Org, window: Window, scale: float
-) -> dict[str, list[GitHubItem]]:
+def build_items(rng: random.Random, org: Org, window: Window, scale: float) -> dict[str, list[GitHubItem]]:
     by_repo: dict[str, list[GitHubItem]] = {}
     milestone_ids = 9_100_000
     for repo in REPOS:
         tz = zone(TEAM_BY_ID[repo.team_id].time_zone)
         count = max(3, round(repo.issues * scale))
         spec = ContainerSpec(
-            container=repo.full_name, owner=repo.team_id, worker_teams=(repo.team_id,), tz=tz,
-            count=count, profile=GITHUB_PROFILE,
-            cycle_factor=cycle_factor_for(repo.team_id, window), due_share=0.0,
+            container=repo.full_name,
+            owner=repo.team_id,
+            worker_teams=(repo.team_id,),
+            tz=tz,
+            count=count,
+            profile=GITHUB_PROFILE,
+            cycle_factor=cycle_factor_for(repo.team_id, window),
+            due_share=0.0,
             day_edge_cases=0,
         )
         milestones = _milestones(repo, window, milestone_ids)
@@ -279,8 +297,7 @@ def build_items(
         prefix = "PR_kwDOH" if item.is_pull else "I_kwDOH"
         item.node_id = prefix + base64.b64encode(f"{item.item_id}".encode()).decode()[:14]
     events = sorted(
-        ((e.at, i.repo.full_name, i.number, k, e)
-         for i in everything for k, e in enumerate(i.events)),
+        ((e.at, i.repo.full_name, i.number, k, e) for i in everything for k, e in enumerate(i.events)),
         key=lambda t: t[:4],
     )
     for n, (*_, event) in enumerate(events):
@@ -290,18 +307,21 @@ def build_items(
 
 def _label(repo: str, name: str) -> dict[str, Any]:
     label_id = 5_000_000_000 + sum(ord(c) * 31**k for k, c in enumerate(name)) % 10**8
-    return {"id": label_id, "node_id": "LA_kwDOH" + base64.b64encode(name.encode()).decode(),
-            "url": f"{BASE}/repos/{repo}/labels/{name}", "name": name,
-            "color": LABEL_COLOURS[name], "default": name in ("bug", "enhancement"),
-            "description": None}
+    return {
+        "id": label_id,
+        "node_id": "LA_kwDOH" + base64.b64encode(name.encode()).decode(),
+        "url": f"{BASE}/repos/{repo}/labels/{name}",
+        "name": name,
+        "color": LABEL_COLOURS[name],
+        "default": name in ("bug", "enhancement"),
+        "description": None,
+    }
 
 
 def _urls(item: GitHubItem) -> tuple[str, str]:
     repo = item.repo.full_name
     kind = "pull" if item.is_pull else "issues"
-    return f"{BASE}/repos/{repo}/issues/{item.number}", (
-        f"https://github.com/{repo}/{kind}/{item.number}"
-    )
+    return f"{BASE}/repos/{repo}/issues/{item.number}", (f"https://github.com/{repo}/{kind}/{item.number}")
 
 
 def _pull_request_key(item: GitHubItem) -> dict[str, Any]:
@@ -346,8 +366,15 @@ def issue_payload(item: GitHubItem, window: Window) -> dict[str, Any]:
     return out
 
 
-_EVENT_NODE_PREFIX = {"assigned": "AE", "unassigned": "UAE", "labeled": "LE",
-                      "unlabeled": "UNLE", "closed": "CE", "reopened": "REE", "merged": "ME"}
+_EVENT_NODE_PREFIX = {
+    "assigned": "AE",
+    "unassigned": "UAE",
+    "labeled": "LE",
+    "unlabeled": "UNLE",
+    "closed": "CE",
+    "reopened": "REE",
+    "merged": "ME",
+}
 
 
 def event_payload(item: GitHubItem, event: _Event) -> dict[str, Any]:
@@ -362,8 +389,7 @@ def event_payload(item: GitHubItem, event: _Event) -> dict[str, Any]:
         "event": event.kind,
         "commit_id": event.extra.get("commit_id"),
         "commit_url": (
-            f"{BASE}/repos/{repo}/commits/{event.extra['commit_id']}"
-            if "commit_id" in event.extra else None
+            f"{BASE}/repos/{repo}/commits/{event.extra['commit_id']}" if "commit_id" in event.extra else None
         ),
         "created_at": iso_z(event.at),
     }
@@ -375,9 +401,15 @@ def event_payload(item: GitHubItem, event: _Event) -> dict[str, Any]:
     if "state_reason" in event.extra:
         out["state_reason"] = event.extra["state_reason"]
     out["performed_via_github_app"] = None
-    summary: dict[str, Any] = {"id": item.item_id, "node_id": item.node_id, "url": url,
-                               "html_url": html_url, "number": item.number,
-                               "title": item.title, "state": item.state}
+    summary: dict[str, Any] = {
+        "id": item.item_id,
+        "node_id": item.node_id,
+        "url": url,
+        "html_url": html_url,
+        "number": item.number,
+        "title": item.title,
+        "state": item.state,
+    }
     if item.is_pull:
         summary["pull_request"] = _pull_request_key(item)
     out["issue"] = summary
@@ -402,10 +434,15 @@ def _link_header(path: str, query: str, page: int, last: int) -> str | None:
 
 
 def _record_pages(
-    recorder: Recorder, path: str, query: str, rows: list[dict[str, Any]], page_stem: str,
-    rate: dict[str, int], reset: int,
+    recorder: Recorder,
+    path: str,
+    query: str,
+    rows: list[dict[str, Any]],
+    page_stem: str,
+    rate: dict[str, int],
+    reset: int,
 ) -> None:
-    chunks = [rows[i:i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)] or [[]]
+    chunks = [rows[i : i + PAGE_SIZE] for i in range(0, len(rows), PAGE_SIZE)] or [[]]
     for n, chunk in enumerate(chunks, start=1):
         rate["used"] += 1
         headers = {
@@ -420,27 +457,42 @@ def _record_pages(
         link = _link_header(path, query, n, len(chunks))
         if link:
             headers["link"] = link
-        recorder.add("GET", path, chunk, page_file=f"{page_stem}-{n:04d}.json",
-                     params={"page": str(n)} if n > 1 else {}, headers=headers)
+        recorder.add(
+            "GET",
+            path,
+            chunk,
+            page_file=f"{page_stem}-{n:04d}.json",
+            params={"page": str(n)} if n > 1 else {},
+            headers=headers,
+        )
 
 
-def record(
-    recorder: Recorder, by_repo: dict[str, list[GitHubItem]], window: Window
-) -> GitHubResult:
+def record(recorder: Recorder, by_repo: dict[str, list[GitHubItem]], window: Window) -> GitHubResult:
     rate = {"used": 0}
     reset = int((window.end + timedelta(hours=1)).timestamp())
     issues = pulls = events = 0
     for repo, items in by_repo.items():
         stem = repo.replace("/", "__")
         ordered = sorted(items, key=lambda i: (i.updated, i.number))
-        _record_pages(recorder, f"/repos/{repo}/issues", "&state=all",
-                      [issue_payload(i, window) for i in ordered], f"{stem}/issues", rate, reset)
-        newest_first = sorted(
-            ((e, i) for i in items for e in i.events), key=lambda t: -t[0].event_id
+        _record_pages(
+            recorder,
+            f"/repos/{repo}/issues",
+            "&state=all",
+            [issue_payload(i, window) for i in ordered],
+            f"{stem}/issues",
+            rate,
+            reset,
         )
-        _record_pages(recorder, f"/repos/{repo}/issues/events", "",
-                      [event_payload(i, e) for e, i in newest_first], f"{stem}/events", rate,
-                      reset)
+        newest_first = sorted(((e, i) for i in items for e in i.events), key=lambda t: -t[0].event_id)
+        _record_pages(
+            recorder,
+            f"/repos/{repo}/issues/events",
+            "",
+            [event_payload(i, e) for e, i in newest_first],
+            f"{stem}/events",
+            rate,
+            reset,
+        )
         issues += sum(1 for i in items if not i.is_pull)
         pulls += sum(1 for i in items if i.is_pull)
         events += len(newest_first)

@@ -104,9 +104,13 @@ def jira_user(person: Person, window: Window) -> dict[str, Any]:
 
 def history_author(person: Person, window: Window) -> dict[str, Any]:
     """A changelog author: the user object without links, to keep pages small."""
-    return {"accountId": person.jira_account_id, "emailAddress": person.email,
-            "displayName": person.display_name, "active": person.is_active_at_end(window),
-            "accountType": "atlassian"}
+    return {
+        "accountId": person.jira_account_id,
+        "emailAddress": person.email,
+        "displayName": person.display_name,
+        "active": person.is_active_at_end(window),
+        "accountType": "atlassian",
+    }
 
 
 def _status_item(from_id: str, to_id: str) -> dict[str, Any]:
@@ -126,8 +130,15 @@ def _resolution_item(old: str | None, new: str | None) -> dict[str, Any]:
         return (RESOLUTIONS[outcome][0], RESOLUTIONS[outcome][1]) if outcome else (None, None)
 
     (from_id, from_name), (to_id, to_name) = name(old), name(new)
-    return {"field": "resolution", "fieldtype": "jira", "fieldId": "resolution",
-            "from": from_id, "fromString": from_name, "to": to_id, "toString": to_name}
+    return {
+        "field": "resolution",
+        "fieldtype": "jira",
+        "fieldId": "resolution",
+        "from": from_id,
+        "fromString": from_name,
+        "to": to_id,
+        "toString": to_name,
+    }
 
 
 def _sprint_item(before: list[Sprint], after: list[Sprint]) -> dict[str, Any]:
@@ -146,28 +157,51 @@ def _edit_item(rng: random.Random, n: int) -> dict[str, Any]:
     """Field edits that make some histories long (priority, estimate, labels)."""
     if n % 3 == 0:
         (a_id, a), (b_id, b) = rng.sample(PRIORITIES, 2)
-        return {"field": "priority", "fieldtype": "jira", "fieldId": "priority",
-                "from": a_id, "fromString": a, "to": b_id, "toString": b}
+        return {
+            "field": "priority",
+            "fieldtype": "jira",
+            "fieldId": "priority",
+            "from": a_id,
+            "fromString": a,
+            "to": b_id,
+            "toString": b,
+        }
     if n % 3 == 1:
         a, b = rng.sample((1, 2, 3, 5, 8, 13), 2)
-        return {"field": "Story point estimate", "fieldtype": "custom",
-                "fieldId": STORY_POINTS_FIELD, "from": None, "fromString": str(a),
-                "to": None, "toString": str(b)}
-    return {"field": "labels", "fieldtype": "jira", "fieldId": "labels", "from": None,
-            "fromString": "", "to": None, "toString": rng.choice(FLAVOUR_LABELS)}
+        return {
+            "field": "Story point estimate",
+            "fieldtype": "custom",
+            "fieldId": STORY_POINTS_FIELD,
+            "from": None,
+            "fromString": str(a),
+            "to": None,
+            "toString": str(b),
+        }
+    return {
+        "field": "labels",
+        "fieldtype": "jira",
+        "fieldId": "labels",
+        "from": None,
+        "fromString": "",
+        "to": None,
+        "toString": rng.choice(FLAVOUR_LABELS),
+    }
 
 
 def _close_instantly(rng: random.Random, item: PlannedItem) -> None:
     """Automation closes right after review: two histories share a timestamp."""
     steps = item.steps
-    if (len(steps) >= 2 and steps[-1].state == DONE and steps[-2].state == REVIEW
-            and item.due is None and rng.random() < INSTANT_CLOSE_SHARE):
+    if (
+        len(steps) >= 2
+        and steps[-1].state == DONE
+        and steps[-2].state == REVIEW
+        and item.due is None
+        and rng.random() < INSTANT_CLOSE_SHARE
+    ):
         steps[-1] = Step(steps[-2].at, DONE, steps[-1].outcome)
 
 
-def _draft_histories(
-    rng: random.Random, issue: JiraIssue, sprints: list[Sprint], window: Window
-) -> None:
+def _draft_histories(rng: random.Random, issue: JiraIssue, sprints: list[Sprint], window: Window) -> None:
     """Write the issue's histories and set its current status."""
     item, workflow = issue.item, WORKFLOWS[issue.project.workflow]
     reporter = history_author(item.reporter, window)
@@ -231,8 +265,15 @@ def _draft_histories(
 
 
 def _assignee_item(person: Person) -> dict[str, Any]:
-    return {"field": "assignee", "fieldtype": "jira", "fieldId": "assignee", "from": None,
-            "fromString": None, "to": person.jira_account_id, "toString": person.display_name}
+    return {
+        "field": "assignee",
+        "fieldtype": "jira",
+        "fieldId": "assignee",
+        "from": None,
+        "fromString": None,
+        "to": person.jira_account_id,
+        "toString": person.display_name,
+    }
 
 
 def _fields(rng: random.Random, issue: JiraIssue, window: Window) -> dict[str, Any]:
@@ -246,18 +287,32 @@ def _fields(rng: random.Random, issue: JiraIssue, window: Window) -> dict[str, A
         labels.append(rng.choice(FLAVOUR_LABELS))
     return {
         "summary": item.title,
-        "issuetype": {"self": f"{BASE}/rest/api/3/issuetype/{type_id}", "id": type_id,
-                      "description": "", "name": type_name, "subtask": False,
-                      "hierarchyLevel": 0},
-        "project": {"self": f"{BASE}/rest/api/3/project/{project.project_id}",
-                    "id": project.project_id, "key": project.key, "name": project.name,
-                    "projectTypeKey": "software", "simplified": project.team_managed},
+        "issuetype": {
+            "self": f"{BASE}/rest/api/3/issuetype/{type_id}",
+            "id": type_id,
+            "description": "",
+            "name": type_name,
+            "subtask": False,
+            "hierarchyLevel": 0,
+        },
+        "project": {
+            "self": f"{BASE}/rest/api/3/project/{project.project_id}",
+            "id": project.project_id,
+            "key": project.key,
+            "name": project.name,
+            "projectTypeKey": "software",
+            "simplified": project.team_managed,
+        },
         "status": status_object(status_id),
         "resolution": (
-            {"self": f"{BASE}/rest/api/3/resolution/{RESOLUTIONS[done.outcome][0]}",
-             "id": RESOLUTIONS[done.outcome][0], "description": RESOLUTIONS[done.outcome][2],
-             "name": RESOLUTIONS[done.outcome][1]}
-            if is_done and done and done.outcome else None
+            {
+                "self": f"{BASE}/rest/api/3/resolution/{RESOLUTIONS[done.outcome][0]}",
+                "id": RESOLUTIONS[done.outcome][0],
+                "description": RESOLUTIONS[done.outcome][2],
+                "name": RESOLUTIONS[done.outcome][1],
+            }
+            if is_done and done and done.outcome
+            else None
         ),
         "resolutiondate": jira_time(done.at, tz) if is_done and done else None,
         "created": jira_time(item.created, tz),
@@ -270,8 +325,7 @@ def _fields(rng: random.Random, issue: JiraIssue, window: Window) -> dict[str, A
 
 
 def _history_json(d: _Draft, tz: Any) -> dict[str, Any]:
-    return {"id": d.history_id, "author": d.author, "created": jira_time(d.at, tz),
-            "items": d.items}
+    return {"id": d.history_id, "author": d.author, "created": jira_time(d.at, tz), "items": d.items}
 
 
 def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> list[JiraIssue]:
@@ -334,8 +388,12 @@ def _payload(rng: random.Random, issue: JiraIssue, window: Window) -> dict[str, 
         "id": issue.issue_id,
         "self": f"{BASE}/rest/api/3/issue/{issue.issue_id}",
         "key": issue.key,
-        "changelog": {"startAt": 0, "maxResults": len(embedded), "total": len(histories),
-                      "histories": embedded},
+        "changelog": {
+            "startAt": 0,
+            "maxResults": len(embedded),
+            "total": len(histories),
+            "histories": embedded,
+        },
         "fields": _fields(rng, issue, window),
     }
 
@@ -346,21 +404,27 @@ def _page_token(seed: int, window: Window, page: int) -> str:
 
 
 def record(recorder: Recorder, issues: list[JiraIssue], seed: int, window: Window) -> JiraResult:
-    recorder.add("GET", "/rest/api/3/status", statuses_response(), page_file="status.json",
-                 headers=JSON_HEADERS)
-    recorder.add("GET", "/rest/api/3/field", fields_response(), page_file="field.json",
-                 headers=JSON_HEADERS)
+    recorder.add(
+        "GET", "/rest/api/3/status", statuses_response(), page_file="status.json", headers=JSON_HEADERS
+    )
+    recorder.add("GET", "/rest/api/3/field", fields_response(), page_file="field.json", headers=JSON_HEADERS)
 
     ordered = sorted(issues, key=lambda i: (i.updated, int(i.issue_id)))
-    chunks = [ordered[i:i + SEARCH_PAGE_SIZE] for i in range(0, len(ordered), SEARCH_PAGE_SIZE)]
+    chunks = [ordered[i : i + SEARCH_PAGE_SIZE] for i in range(0, len(ordered), SEARCH_PAGE_SIZE)]
     for n, chunk in enumerate(chunks, start=1):
         body: dict[str, Any] = {"issues": [i.payload for i in chunk]}
         if n < len(chunks):
             body["nextPageToken"] = _page_token(seed, window, n + 1)
         body["isLast"] = n == len(chunks)
         request = {"nextPageToken": _page_token(seed, window, n)} if n > 1 else {}
-        recorder.add("POST", "/rest/api/3/search/jql", body, page_file=f"search-{n:04d}.json",
-                     json_body=request, headers=JSON_HEADERS)
+        recorder.add(
+            "POST",
+            "/rest/api/3/search/jql",
+            body,
+            page_file=f"search-{n:04d}.json",
+            json_body=request,
+            headers=JSON_HEADERS,
+        )
 
     changelog_pages = 0
     for issue in sorted(issues, key=lambda i: int(i.issue_id)):
@@ -369,20 +433,29 @@ def record(recorder: Recorder, issues: list[JiraIssue], seed: int, window: Windo
         histories = [_history_json(d, issue.item.tz) for d in issue.drafts]
         path = f"/rest/api/3/issue/{issue.key}/changelog"
         for n, start in enumerate(range(0, len(histories), CHANGELOG_PAGE_SIZE), start=1):
-            values = histories[start:start + CHANGELOG_PAGE_SIZE]
+            values = histories[start : start + CHANGELOG_PAGE_SIZE]
             is_last = start + CHANGELOG_PAGE_SIZE >= len(histories)
             page: dict[str, Any] = {
                 "self": f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}&startAt={start}",
             }
             if not is_last:
                 page["nextPage"] = (
-                    f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}"
-                    f"&startAt={start + CHANGELOG_PAGE_SIZE}"
+                    f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}&startAt={start + CHANGELOG_PAGE_SIZE}"
                 )
-            page |= {"maxResults": CHANGELOG_PAGE_SIZE, "startAt": start,
-                     "total": len(histories), "isLast": is_last, "values": values}
-            recorder.add("GET", path, page, page_file=f"changelog-{issue.key}-{n:04d}.json",
-                         params={"startAt": str(start)} if start else {}, headers=JSON_HEADERS)
+            page |= {
+                "maxResults": CHANGELOG_PAGE_SIZE,
+                "startAt": start,
+                "total": len(histories),
+                "isLast": is_last,
+                "values": values,
+            }
+            recorder.add(
+                "GET",
+                path,
+                page,
+                page_file=f"changelog-{issue.key}-{n:04d}.json",
+                params={"startAt": str(start)} if start else {},
+                headers=JSON_HEADERS,
+            )
             changelog_pages += 1
     return JiraResult(issues, len(chunks), changelog_pages, recorder.finish())
-

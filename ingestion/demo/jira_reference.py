@@ -19,9 +19,7 @@ STORY_POINTS_FIELD = "customfield_10016"
 
 CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
-    "indeterminate": {
-        "id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"
-    },
+    "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
 }
 
@@ -63,9 +61,7 @@ class Workflow:
     backlog: str | None = None  # created here, moved to `todo` before work starts
 
     def status_for(self, state: str) -> str | None:
-        return {TODO: self.todo, IN_PROGRESS: self.in_progress, REVIEW: self.review}.get(
-            state, self.done
-        )
+        return {TODO: self.todo, IN_PROGRESS: self.in_progress, REVIEW: self.review}.get(state, self.done)
 
 
 WORKFLOWS = {
@@ -141,44 +137,67 @@ def _field(
 
 def fields_response() -> list[dict[str, Any]]:
     """`GET /rest/api/3/field`: the sprint field is found by schema.custom, not by id."""
+
     def system(t: str, name: str, **extra: Any) -> dict[str, Any]:
         return {"type": t, "system": name, **extra}
 
     return [
         _field("summary", "Summary", system("string", "summary"), custom=False, clause="summary"),
-        _field("issuetype", "Issue Type", system("issuetype", "issuetype"), custom=False,
-               clause="issuetype"),
-        _field("project", "Project", system("project", "project"), custom=False,
-               clause="project"),
+        _field("issuetype", "Issue Type", system("issuetype", "issuetype"), custom=False, clause="issuetype"),
+        _field("project", "Project", system("project", "project"), custom=False, clause="project"),
         _field("status", "Status", system("status", "status"), custom=False, clause="status"),
-        _field("resolution", "Resolution", system("resolution", "resolution"), custom=False,
-               clause="resolution"),
-        _field("resolutiondate", "Resolved", system("datetime", "resolutiondate"),
-               custom=False, clause="resolved"),
-        _field("created", "Created", system("datetime", "created"), custom=False,
-               clause="created"),
-        _field("updated", "Updated", system("datetime", "updated"), custom=False,
-               clause="updated"),
+        _field(
+            "resolution", "Resolution", system("resolution", "resolution"), custom=False, clause="resolution"
+        ),
+        _field(
+            "resolutiondate",
+            "Resolved",
+            system("datetime", "resolutiondate"),
+            custom=False,
+            clause="resolved",
+        ),
+        _field("created", "Created", system("datetime", "created"), custom=False, clause="created"),
+        _field("updated", "Updated", system("datetime", "updated"), custom=False, clause="updated"),
         _field("duedate", "Due date", system("date", "duedate"), custom=False, clause="due"),
-        _field("labels", "Labels", system("array", "labels", items="string"), custom=False,
-               clause="labels"),
-        _field("assignee", "Assignee", system("user", "assignee"), custom=False,
-               clause="assignee"),
-        _field("priority", "Priority", system("priority", "priority"), custom=False,
-               clause="priority"),
-        _field("customfield_10014", "Epic Link",
-               {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link",
-                "customId": 10014}, custom=True, clause="cf[10014]"),
-        _field(STORY_POINTS_FIELD, "Story point estimate",
-               {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points",
-                "customId": 10016}, custom=True, clause="cf[10016]"),
+        _field("labels", "Labels", system("array", "labels", items="string"), custom=False, clause="labels"),
+        _field("assignee", "Assignee", system("user", "assignee"), custom=False, clause="assignee"),
+        _field("priority", "Priority", system("priority", "priority"), custom=False, clause="priority"),
+        _field(
+            "customfield_10014",
+            "Epic Link",
+            {"type": "any", "custom": "com.pyxis.greenhopper.jira:gh-epic-link", "customId": 10014},
+            custom=True,
+            clause="cf[10014]",
+        ),
+        _field(
+            STORY_POINTS_FIELD,
+            "Story point estimate",
+            {"type": "number", "custom": "com.pyxis.greenhopper.jira:jsw-story-points", "customId": 10016},
+            custom=True,
+            clause="cf[10016]",
+        ),
         # A look-alike: named like the sprint field, but a plain text field.
-        _field("customfield_10019", "Sprint (old)",
-               {"type": "string", "custom":
-                "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
-                "customId": 10019}, custom=True, clause="cf[10019]"),
-        _field(SPRINT_FIELD, "Sprint",
-               {"type": "array", "items": "json",
-                "custom": "com.pyxis.greenhopper.jira:gh-sprint", "customId": 10020},
-               custom=True, clause="sprint"),
+        _field(
+            "customfield_10019",
+            "Sprint (old)",
+            {
+                "type": "string",
+                "custom": "com.atlassian.jira.plugin.system.customfieldtypes:textfield",
+                "customId": 10019,
+            },
+            custom=True,
+            clause="cf[10019]",
+        ),
+        _field(
+            SPRINT_FIELD,
+            "Sprint",
+            {
+                "type": "array",
+                "items": "json",
+                "custom": "com.pyxis.greenhopper.jira:gh-sprint",
+                "customId": 10020,
+            },
+            custom=True,
+            clause="sprint",
+        ),
     ]

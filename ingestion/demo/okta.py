@@ -28,12 +28,23 @@ FAILED_SSO_SHARE = 0.01
 OKTA_SIGN_IN_SHARE = 0.012  # per person and workday
 OTHER_APP_SHARE = 0.012  # per person and workday
 USER_AGENTS = (
-    ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/124.0.0.0 Safari/537.36", "Mac OS X", "CHROME"),
-    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
-     "Windows 10", "FIREFOX"),
-    ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-     "Chrome/124.0.0.0 Safari/537.36", "Linux", "CHROME"),
+    (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0.0.0 Safari/537.36",
+        "Mac OS X",
+        "CHROME",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0",
+        "Windows 10",
+        "FIREFOX",
+    ),
+    (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/124.0.0.0 Safari/537.36",
+        "Linux",
+        "CHROME",
+    ),
 )
 
 
@@ -59,8 +70,10 @@ class OktaResult:
 class _EventFactory:
     def __init__(self, rng: random.Random):
         self.rng = rng
-        self.apps = {name: "0oa" + base62(rng, 17) for name in
-                     sorted({t.okta_app for t in TOOLS} | set(OTHER_OKTA_APPS))}
+        self.apps = {
+            name: "0oa" + base62(rng, 17)
+            for name in sorted({t.okta_app for t in TOOLS} | set(OTHER_OKTA_APPS))
+        }
         self.actors: dict[str, _Actor] = {}
 
     def actor(self, email: str, person: Person | None, team_id: str | None) -> _Actor:
@@ -78,8 +91,9 @@ class _EventFactory:
             )
         return self.actors[email]
 
-    def event(self, at: datetime, event_type: str, actor: _Actor, *, ok: bool = True,
-              app: str | None = None) -> dict[str, Any]:
+    def event(
+        self, at: datetime, event_type: str, actor: _Actor, *, ok: bool = True, app: str | None = None
+    ) -> dict[str, Any]:
         rng = self.rng
         sso = event_type == "user.authentication.sso"
         if sso:
@@ -91,24 +105,49 @@ class _EventFactory:
             reason = None if ok else "INVALID_CREDENTIALS"
         targets = None
         if app is not None:
-            instance = {"id": self.apps[app], "type": "AppInstance", "alternateId": app,
-                        "displayName": app, "detailEntry": {"signOnModeType": "SAML_2_0"}}
-            app_user = {"id": "0ua" + base62(rng, 17), "type": "AppUser",
-                        "alternateId": actor.login, "displayName": actor.name,
-                        "detailEntry": None}
+            instance = {
+                "id": self.apps[app],
+                "type": "AppInstance",
+                "alternateId": app,
+                "displayName": app,
+                "detailEntry": {"signOnModeType": "SAML_2_0"},
+            }
+            app_user = {
+                "id": "0ua" + base62(rng, 17),
+                "type": "AppUser",
+                "alternateId": actor.login,
+                "displayName": actor.name,
+                "detailEntry": None,
+            }
             targets = [instance, app_user] if rng.random() < 0.7 else [app_user, instance]
         h = f"{rng.getrandbits(128):032x}"
         return {
-            "actor": {"id": actor.okta_id, "type": "User", "alternateId": actor.login,
-                      "displayName": actor.name, "detailEntry": None},
-            "client": {"userAgent": {"rawUserAgent": actor.agent[0], "os": actor.agent[1],
-                                     "browser": actor.agent[2]},
-                       "zone": "null", "device": "Computer", "id": None, "ipAddress": actor.ip,
-                       "geographicalContext": {"city": actor.city, "state": None,
-                                               "country": actor.country, "postalCode": None}},
+            "actor": {
+                "id": actor.okta_id,
+                "type": "User",
+                "alternateId": actor.login,
+                "displayName": actor.name,
+                "detailEntry": None,
+            },
+            "client": {
+                "userAgent": {
+                    "rawUserAgent": actor.agent[0],
+                    "os": actor.agent[1],
+                    "browser": actor.agent[2],
+                },
+                "zone": "null",
+                "device": "Computer",
+                "id": None,
+                "ipAddress": actor.ip,
+                "geographicalContext": {
+                    "city": actor.city,
+                    "state": None,
+                    "country": actor.country,
+                    "postalCode": None,
+                },
+            },
             "device": None,
-            "authenticationContext": {"authenticationStep": 0,
-                                      "externalSessionId": "102" + base62(rng, 22)},
+            "authenticationContext": {"authenticationStep": 0, "externalSessionId": "102" + base62(rng, 22)},
             "displayMessage": message,
             "eventType": event_type,
             "outcome": {"result": "SUCCESS" if ok else "FAILURE", "reason": reason},
@@ -142,8 +181,12 @@ def build_events(
         at = s.start - timedelta(seconds=rng.randint(5, 90), milliseconds=rng.randint(0, 999))
         if roll >= SSO_SHARE:  # a failed attempt, then a successful retry
             failed = at - timedelta(seconds=rng.randint(20, 120))
-            out.append((failed, factory.event(failed, "user.authentication.sso", actor, ok=False,
-                                              app=s.tool.okta_app)))
+            out.append(
+                (
+                    failed,
+                    factory.event(failed, "user.authentication.sso", actor, ok=False, app=s.tool.okta_app),
+                )
+            )
         out.append((at, factory.event(at, "user.authentication.sso", actor, app=s.tool.okta_app)))
 
     for person in org.people:
@@ -180,12 +223,10 @@ def _after_token(moment: datetime, used: set[str]) -> str:
     return token
 
 
-def record(
-    recorder: Recorder, events: list[tuple[datetime, dict[str, Any]]], window: Window
-) -> OktaResult:
+def record(recorder: Recorder, events: list[tuple[datetime, dict[str, Any]]], window: Window) -> OktaResult:
     path = "/api/v1/logs"
     reset = str(int((window.end + timedelta(minutes=1)).timestamp()))
-    chunks = [events[i:i + PAGE_SIZE] for i in range(0, len(events), PAGE_SIZE)]
+    chunks = [events[i : i + PAGE_SIZE] for i in range(0, len(events), PAGE_SIZE)]
     used: set[str] = set()
     tokens: list[str | None] = [None]  # tokens[k]: the `after` that asks for page k + 1
     tokens += [_after_token(chunk[-1][0], used) for chunk in chunks]
@@ -204,13 +245,23 @@ def record(
 
     for n, chunk in enumerate(chunks):
         token = tokens[n]
-        recorder.add("GET", path, [e for _, e in chunk], page_file=f"logs-{n + 1:04d}.json",
-                     params={"after": token} if token else {},
-                     headers=headers(token, tokens[n + 1], 119 - n))
+        recorder.add(
+            "GET",
+            path,
+            [e for _, e in chunk],
+            page_file=f"logs-{n + 1:04d}.json",
+            params={"after": token} if token else {},
+            headers=headers(token, tokens[n + 1], 119 - n),
+        )
     # Polling past the end: an empty page that links to itself.
     last = tokens[-1]
-    recorder.add("GET", path, [], page_file=f"logs-{len(chunks) + 1:04d}.json",
-                 params={"after": last} if last else {},
-                 headers=headers(last, last, 119 - len(chunks)))
+    recorder.add(
+        "GET",
+        path,
+        [],
+        page_file=f"logs-{len(chunks) + 1:04d}.json",
+        params={"after": last} if last else {},
+        headers=headers(last, last, 119 - len(chunks)),
+    )
     sso = sum(1 for _, e in events if e["eventType"] == "user.authentication.sso")
     return OktaResult(len(events), sso, len(chunks) + 1, recorder.finish())

@@ -72,9 +72,7 @@ class Person:
     def on_team_throughout(self, team_ids: tuple[str, ...], first: date, last: date) -> bool:
         """On one of the teams, in a single membership, from first to last (inclusive)."""
         return any(
-            m.team_id in team_ids
-            and m.valid_from <= first
-            and (m.valid_to is None or last < m.valid_to)
+            m.team_id in team_ids and m.valid_from <= first and (m.valid_to is None or last < m.valid_to)
             for m in self.memberships
         )
 
@@ -211,9 +209,7 @@ def build_org(rng: random.Random, window: Window, scale: float) -> Org:
         person.memberships.append(Membership(team_id, joined, None))
         people.append(person)
 
-    leaver_pool = [
-        p for t in churn_teams for p in initial[t] if p.works_items and p is not mover
-    ]
+    leaver_pool = [p for t in churn_teams for p in initial[t] if p.works_items and p is not mover]
     leaver_count = min(len(leaver_pool), max(1, round(LEAVERS_AT_SCALE_1 * scale)))
     leavers = rng.sample(leaver_pool, leaver_count)
     for person in leavers:

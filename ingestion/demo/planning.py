@@ -34,8 +34,14 @@ from ingestion.demo.workflow import (
 
 ACTION_LABELS = ("retro-action", "retro-action", "retro-action", "improvement")
 # Retro actions wait longer to be picked up, so several are still open.
-ACTION_PROFILE = FlowProfile(wait_median=12.0, cycle_median=5.0, review_share=0.2,
-                             reopen_share=0.03, cancel_share=0.08, skip_share=0.05)
+ACTION_PROFILE = FlowProfile(
+    wait_median=12.0,
+    cycle_median=5.0,
+    review_share=0.2,
+    reopen_share=0.03,
+    cancel_share=0.08,
+    skip_share=0.05,
+)
 DUE_OFFSETS_DAYS = (-7, -4, -2, -1, 0, 0, 0, 1, 2, 3, 5, 8, 12)  # due minus resolution date
 
 
@@ -81,22 +87,55 @@ class PlannedItem:
 
 
 _OBJECTS = (
-    "checkout flow", "refund API", "login page", "search ranking", "push notifications",
-    "billing export", "SSO settings", "onboarding emails", "feature flags", "audit log",
-    "rate limiter", "CI pipeline", "Terraform modules", "dashboard", "data model",
-    "webhook retries", "password reset", "invoice PDF", "currency conversion", "cache layer",
+    "checkout flow",
+    "refund API",
+    "login page",
+    "search ranking",
+    "push notifications",
+    "billing export",
+    "SSO settings",
+    "onboarding emails",
+    "feature flags",
+    "audit log",
+    "rate limiter",
+    "CI pipeline",
+    "Terraform modules",
+    "dashboard",
+    "data model",
+    "webhook retries",
+    "password reset",
+    "invoice PDF",
+    "currency conversion",
+    "cache layer",
 )
 _TEMPLATES = {
-    "story": ("Add {o} filters", "Redesign {o}", "Support dark mode in {o}",
-              "Let admins configure {o}", "Localise {o}"),
-    "task": ("Upgrade dependencies of {o}", "Document {o}", "Clean up {o} metrics",
-             "Migrate {o} to the new cluster", "Add alerts for {o}"),
-    "bug": ("{o} fails on empty input", "Timeout in {o}", "Wrong totals in {o}",
-            "{o} shows stale data", "Crash when opening {o}"),
+    "story": (
+        "Add {o} filters",
+        "Redesign {o}",
+        "Support dark mode in {o}",
+        "Let admins configure {o}",
+        "Localise {o}",
+    ),
+    "task": (
+        "Upgrade dependencies of {o}",
+        "Document {o}",
+        "Clean up {o} metrics",
+        "Migrate {o} to the new cluster",
+        "Add alerts for {o}",
+    ),
+    "bug": (
+        "{o} fails on empty input",
+        "Timeout in {o}",
+        "Wrong totals in {o}",
+        "{o} shows stale data",
+        "Crash when opening {o}",
+    ),
 }
 _ACTION_TEMPLATES = (
-    "Retro: write a runbook for {o}", "Retro: pair on reviews of {o}",
-    "Retro: add a smoke test for {o}", "Retro: shorten the release checklist of {o}",
+    "Retro: write a runbook for {o}",
+    "Retro: pair on reviews of {o}",
+    "Retro: add a smoke test for {o}",
+    "Retro: shorten the release checklist of {o}",
 )
 
 
@@ -155,9 +194,7 @@ def _due_date(rng: random.Random, item: PlannedItem, window: Window) -> date:
     return local_date(item.created, item.tz) + timedelta(days=rng.randint(5, 45))
 
 
-def plan_items(
-    rng: random.Random, spec: ContainerSpec, window: Window, org: Org
-) -> list[PlannedItem]:
+def plan_items(rng: random.Random, spec: ContainerSpec, window: Window, org: Org) -> list[PlannedItem]:
     items: list[PlannedItem] = []
     for _ in range(spec.count):
         is_action = rng.random() < spec.action_share
@@ -193,9 +230,7 @@ def plan_items(
     return items
 
 
-def _place_on_day_edges(
-    rng: random.Random, items: list[PlannedItem], cases: int, window: Window
-) -> None:
+def _place_on_day_edges(rng: random.Random, items: list[PlannedItem], cases: int, window: Window) -> None:
     """Resolve a few due items minutes before or after local midnight of the due day.
 
     Whether they are on time depends on reading the resolution in the team's

@@ -16,8 +16,7 @@ from ingestion.demo.timekeeping import Window
 
 SEED_COLUMNS: dict[str, tuple[str, ...]] = {
     "teams.csv": ("team_id", "team_name", "time_zone"),
-    "roster.csv": ("email", "team_id", "role", "valid_from", "valid_to", "github_login",
-                   "jira_account_id"),
+    "roster.csv": ("email", "team_id", "role", "valid_from", "valid_to", "github_login", "jira_account_id"),
     "ownership.csv": ("source", "container", "team_id"),
     "tools.csv": ("tool_id", "tool_name", "aliases", "rollout_date"),
     "status_mapping.csv": ("source", "project", "issue_type", "raw_status", "status_category"),
@@ -27,22 +26,33 @@ SEED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def _rows(org: Org, window: Window) -> dict[str, list[tuple[str, ...]]]:
     roster = sorted(
-        (p.email, m.team_id, p.role, m.valid_from.isoformat(),
-         m.valid_to.isoformat() if m.valid_to else "", p.github_login, p.jira_account_id)
+        (
+            p.email,
+            m.team_id,
+            p.role,
+            m.valid_from.isoformat(),
+            m.valid_to.isoformat() if m.valid_to else "",
+            p.github_login,
+            p.jira_account_id,
+        )
         for p in org.people
         for m in p.memberships
     )
     ownership = [("jira", p.key, p.team_id) for p in JIRA_PROJECTS if p.team_id]
     ownership += [("github", r.full_name, r.team_id) for r in REPOS]
     overridden = {status for _, status, _ in STATUS_OVERRIDES}
-    mapping = [("jira", project, "*", status, category)
-               for project, status, category in STATUS_OVERRIDES]
+    mapping = [("jira", project, "*", status, category) for project, status, category in STATUS_OVERRIDES]
     # Every status the demo uses gets a row, so none is left to a default.
-    mapping += [("jira", "*", "*", s.status_id, CANONICAL[s.category])
-                for s in STATUSES if s.status_id not in overridden]
-    mapping += [("github", "*", "*", "open", "todo"),
-                ("github", "*", "*", "in_progress_label", "in_progress"),
-                ("github", "*", "*", "closed", "done")]
+    mapping += [
+        ("jira", "*", "*", s.status_id, CANONICAL[s.category])
+        for s in STATUSES
+        if s.status_id not in overridden
+    ]
+    mapping += [
+        ("github", "*", "*", "open", "todo"),
+        ("github", "*", "*", "in_progress_label", "in_progress"),
+        ("github", "*", "*", "closed", "done"),
+    ]
     return {
         "teams.csv": [(t.team_id, t.name, t.time_zone) for t in TEAMS],
         "roster.csv": roster,

@@ -60,8 +60,7 @@ def plan_sprints(
         closing = end - timedelta(minutes=30)  # the team completes it just before the next
         completed = closing if closing < window.end else None
         sprints.append(
-            Sprint(first_id + number - 1, f"{project_key} Sprint {number}", board_id, start, end,
-                   completed)
+            Sprint(first_id + number - 1, f"{project_key} Sprint {number}", board_id, start, end, completed)
         )
         if start >= window.end:  # one future sprint is planned ahead
             return sprints
@@ -76,9 +75,7 @@ def memberships(
     begin = item.started or (item.resolved.at if item.resolved else None)
     if begin is None:
         return []
-    index = next(
-        (i for i, s in enumerate(sprints) if s.start <= begin < s.end), None
-    )
+    index = next((i for i, s in enumerate(sprints) if s.start <= begin < s.end), None)
     if index is None:
         return []
     sprint = sprints[index]

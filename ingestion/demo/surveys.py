@@ -96,14 +96,12 @@ def _answer(rng: random.Random, mean: float, low: int, high: int, blank: float) 
     return max(low, min(high, round(rng.gauss(mean, 0.85 if high == 5 else 1.7))))
 
 
-def _responses(rng: random.Random, org: Org, wave: Wave, index: int, window: Window,
-               export_zone: str) -> list[Response]:
+def _responses(
+    rng: random.Random, org: Org, wave: Wave, index: int, window: Window, export_zone: str
+) -> list[Response]:
     out = []
     for team in TEAMS:
-        present = [
-            p for p in org.people
-            if p.on_team_throughout((team.team_id,), wave.opens, wave.closes)
-        ]
+        present = [p for p in org.people if p.on_team_throughout((team.team_id,), wave.opens, wave.closes)]
         if team.team_id == SMALL_TEAM:
             count = min(len(present), SMALL_TEAM_RESPONDENTS[index])
         else:
@@ -112,18 +110,21 @@ def _responses(rng: random.Random, org: Org, wave: Wave, index: int, window: Win
         for person in rng.sample(present, count):
             day = wave.opens + timedelta(days=rng.randrange(WAVE_DAYS))
             submitted = at_local(day, rng.uniform(8.5, 18.0), zone(export_zone))
-            out.append(Response(
-                person=person,
-                team_answer=team.name,
-                submitted=submitted,
-                likert=(
-                    _answer(rng, mood - 0.2, 1, 5, 0.04),
-                    _answer(rng, mood + 0.1, 1, 5, 0.04),
-                    _answer(rng, mood - 0.3, 1, 5, 0.05),
-                ),
-                recommend=_answer(rng, (mood - 1.0) * 2.6, 0, 10, 0.05),
-                comment=rng.choice(COMMENTS) if rng.random() < 0.15 else "",
-            ))
+            out.append(
+                Response(
+                    person=person,
+                    team_answer=team.name,
+                    submitted=submitted,
+                    likert=(
+                        _answer(rng, mood - 0.2, 1, 5, 0.04),
+                        _answer(rng, mood + 0.1, 1, 5, 0.04),
+                        _answer(rng, mood - 0.3, 1, 5, 0.05),
+                    ),
+                    recommend=_answer(rng, (mood - 1.0) * 2.6, 0, 10, 0.05),
+                    comment=rng.choice(COMMENTS) if rng.random() < 0.15 else "",
+                )
+            )
+
     # Someone leaves the team question blank; two people submit twice.
     def in_big_team(r: Response) -> bool:
         return r.person.team_on(wave.opens) != SMALL_TEAM
@@ -131,13 +132,13 @@ def _responses(rng: random.Random, org: Org, wave: Wave, index: int, window: Win
     big = [r for r in out if in_big_team(r)]
     if len(big) >= 3:
         blank = rng.choice(big)
-        out[out.index(blank)] = Response(blank.person, "", blank.submitted, blank.likert,
-                                         blank.recommend, blank.comment)
+        out[out.index(blank)] = Response(
+            blank.person, "", blank.submitted, blank.likert, blank.recommend, blank.comment
+        )
         for first in rng.sample([r for r in out if in_big_team(r) and r.team_answer], 2):
             earlier = first.submitted - timedelta(minutes=rng.randint(10, 180))
             likert = tuple(None if v is None else max(1, v - 1) for v in first.likert)
-            out.append(Response(first.person, first.team_answer, earlier, likert,
-                                first.recommend, ""))
+            out.append(Response(first.person, first.team_answer, earlier, likert, first.recommend, ""))
     out.sort(key=lambda r: (r.submitted, r.person.email))
     return out
 
@@ -147,20 +148,36 @@ def _cell(value: int | None) -> str:
 
 
 def _google_forms(responses: list[Response]) -> str:
-    header = ["Timestamp", "Email address", TEAM_QUESTION, *(q for _, q in LIKERT),
-              RECOMMEND_QUESTION, COMMENT_QUESTION]
+    header = [
+        "Timestamp",
+        "Email address",
+        TEAM_QUESTION,
+        *(q for _, q in LIKERT),
+        RECOMMEND_QUESTION,
+        COMMENT_QUESTION,
+    ]
     rows: list[list[str]] = [header]
     for r in responses:
         local = r.submitted.astimezone(zone(FORMS_ZONE))
         stamp = f"{local.month}/{local.day}/{local.year} {local.hour}:{local:%M:%S}"
-        rows.append([stamp, r.person.email, r.team_answer, *map(_cell, r.likert),
-                     _cell(r.recommend), r.comment])
+        rows.append(
+            [stamp, r.person.email, r.team_answer, *map(_cell, r.likert), _cell(r.recommend), r.comment]
+        )
     return csv_text(rows, quote_all=True, line_end="\r\n")
 
 
 def _surveymonkey(rng: random.Random, responses: list[Response]) -> str:
-    meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
-            "Email Address", "First Name", "Last Name", "Custom Data 1"]
+    meta = [
+        "Respondent ID",
+        "Collector ID",
+        "Start Date",
+        "End Date",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Custom Data 1",
+    ]
     questions = [TEAM_QUESTION, *(q for _, q in LIKERT), RECOMMEND_QUESTION, COMMENT_QUESTION]
     sub_labels = ["Response"] * (len(questions) - 1) + ["Open-Ended Response"]
     rows: list[list[str]] = [meta + questions, [""] * len(meta) + sub_labels]
@@ -170,12 +187,23 @@ def _surveymonkey(rng: random.Random, responses: list[Response]) -> str:
         end = r.submitted.astimezone(zone(MONKEY_ZONE))
         start = end - timedelta(seconds=rng.randint(45, 600))
         respondent += rng.randint(1000, 90_000)
-        rows.append([
-            str(respondent), collector, f"{start:%m/%d/%Y %I:%M:%S %p}",
-            f"{end:%m/%d/%Y %I:%M:%S %p}", f"203.0.113.{rng.randint(2, 254)}",
-            r.person.email, r.person.first_name, r.person.last_name, "",
-            r.team_answer, *map(_cell, r.likert), _cell(r.recommend), r.comment,
-        ])
+        rows.append(
+            [
+                str(respondent),
+                collector,
+                f"{start:%m/%d/%Y %I:%M:%S %p}",
+                f"{end:%m/%d/%Y %I:%M:%S %p}",
+                f"203.0.113.{rng.randint(2, 254)}",
+                r.person.email,
+                r.person.first_name,
+                r.person.last_name,
+                "",
+                r.team_answer,
+                *map(_cell, r.likert),
+                _cell(r.recommend),
+                r.comment,
+            ]
+        )
     return csv_text(rows, line_end="\r\n")
 
 
@@ -192,8 +220,7 @@ def write_surveys(rng: random.Random, survey_dir: Path, org: Org, window: Window
     by_wave: dict[str, dict[str, int]] = {}
     for index, wave in enumerate(waves):
         forms = wave.export == "google_forms"
-        responses = _responses(rng, org, wave, index, window,
-                               FORMS_ZONE if forms else MONKEY_ZONE)
+        responses = _responses(rng, org, wave, index, window, FORMS_ZONE if forms else MONKEY_ZONE)
         if forms:
             write_text(survey_dir / wave.file_name, _google_forms(responses))
         else:

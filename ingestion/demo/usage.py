@@ -33,8 +33,13 @@ class UsageEvent:
 
     def record(self) -> dict[str, str]:
         stamp = iso_z_ms(self.at) if self.utc else iso_local(self.at, self.tz)
-        return {"timestamp": stamp, "user_email": self.email, "tool": self.tool,
-                "event": self.event, "event_id": self.event_id}
+        return {
+            "timestamp": stamp,
+            "user_email": self.email,
+            "tool": self.tool,
+            "event": self.event,
+            "event_id": self.event_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,17 @@ def build_events(rng: random.Random, sessions: list[Session], window: Window) ->
         for _ in range(s.events):
             if at >= window.end:
                 break
-            events.append(UsageEvent(at, email, s.tool.log_name, rng.choice(s.tool.events),
-                                     f"{rng.getrandbits(64):016x}", s.tz, s.tool.utc_log))
+            events.append(
+                UsageEvent(
+                    at,
+                    email,
+                    s.tool.log_name,
+                    rng.choice(s.tool.events),
+                    f"{rng.getrandbits(64):016x}",
+                    s.tz,
+                    s.tool.utc_log,
+                )
+            )
             at += timedelta(seconds=rng.randint(20, 900), milliseconds=rng.randint(0, 999))
     events.sort(key=lambda e: (e.at, e.event_id))
     return events
@@ -95,8 +109,7 @@ def write_usage(
     names = sorted(months)
     damaged = names[-2] if len(names) > 1 else names[-1]
     # The busiest month other than the damaged one, which keeps the bad lines readable.
-    compressed = max((n for n in names if n != damaged), key=lambda n: len(months[n]),
-                     default=names[0])
+    compressed = max((n for n in names if n != damaged), key=lambda n: len(months[n]), default=names[0])
     bad = duplicates = lines_written = 0
     files = []
     for month in names:

@@ -42,9 +42,7 @@ class FlowProfile:
     stay_reopened_share: float = 0.0  # reopened items that are still open at the end
 
 
-def _after(
-    rng: random.Random, moment: datetime, days: float, tz: ZoneInfo
-) -> datetime:
+def _after(rng: random.Random, moment: datetime, days: float, tz: ZoneInfo) -> datetime:
     """A later instant in working hours, strictly after `moment`."""
     candidate = working_time(moment + timedelta(days=days), tz, rng)
     if candidate <= moment:
@@ -109,6 +107,4 @@ def resolution(steps: list[Step]) -> Step | None:
 
 
 def reopen_count(steps: list[Step]) -> int:
-    return sum(
-        1 for a, b in pairwise(steps) if a.state == DONE and b.state != DONE
-    )
+    return sum(1 for a, b in pairwise(steps) if a.state == DONE and b.state != DONE)

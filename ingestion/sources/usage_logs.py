@@ -377,18 +377,14 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: UsageMapping) -> str:
     positions = {key: _csv_column(header, name) for key, name in required.items()}
     absent = [required[k] for k, pos in positions.items() if pos is None]
     if absent:
-        raise UsageFileError(
-            usage_file.relative, f"CSV header has no column {', '.join(map(repr, absent))}"
-        )
+        raise UsageFileError(usage_file.relative, f"CSV header has no column {', '.join(map(repr, absent))}")
     event_id_pos = _csv_column(header, mapping.event_id) if mapping.event_id else None
     d = re.escape(delimiter)
     field_re = f'(?:^|{d})("(?:[^"]|"")*"|[^{d}"]*)'
     n = len(header)
     row_json = "json_object({})::varchar".format(
         ", ".join(
-            f"{_sql_str(name)}, f[{i}]"
-            for i, name in enumerate(header, start=1)
-            if i != positions["email"]
+            f"{_sql_str(name)}, f[{i}]" for i, name in enumerate(header, start=1) if i != positions["email"]
         )
     )
 

@@ -57,9 +57,7 @@ class Column:
         return f"{self.question} / {self.sublabel}" if self.sublabel else self.question
 
     def is_identity(self) -> bool:
-        return any(
-            IDENTITY_HEADER.search(normalise_question(t)) for t in (self.question, self.sublabel)
-        )
+        return any(IDENTITY_HEADER.search(normalise_question(t)) for t in (self.question, self.sublabel))
 
 
 @dataclass(frozen=True)
@@ -102,9 +100,7 @@ class SurveyExport:
     def _find(self, wanted: str) -> Column | None:
         by_question = [c for c in self.columns if normalise_question(c.question) == wanted]
         if len(by_question) > 1:  # SurveyMonkey: prefer the "Response" column
-            primary = [
-                c for c in by_question if normalise_question(c.sublabel) in PRIMARY_SUBLABELS
-            ]
+            primary = [c for c in by_question if normalise_question(c.sublabel) in PRIMARY_SUBLABELS]
             by_question = primary or by_question
         # A SurveyMonkey matrix lists its statements on the second header row.
         candidates = by_question or [

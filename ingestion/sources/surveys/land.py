@@ -214,9 +214,7 @@ def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
     """Find each mapped question in the export; ExportError names a missing one."""
     respondent = export.find(mapping.respondent_question) if mapping.respondent_question else None
     team = export.find(mapping.team_question) if mapping.team_question else None
-    items = [
-        Item(i.id, "likert", i.question, i.scale, export.find(i.question)) for i in mapping.likert
-    ]
+    items = [Item(i.id, "likert", i.question, i.scale, export.find(i.question)) for i in mapping.likert]
     if mapping.recommend_question:
         items.append(
             Item(
@@ -253,9 +251,7 @@ def _response(context: FileContext, row: SurveyRow) -> Response | Rejected:
             return reject(f'answer to "{item.question}" is not a number')
         low, high = item.scale
         if value is not None and not low <= value <= high:
-            return reject(
-                f'answer to "{item.question}" is outside the scale {low:g}–{high:g}: {value:g}'
-            )
+            return reject(f'answer to "{item.question}" is outside the scale {low:g}–{high:g}: {value:g}')
         answers.append((item, value))
 
     identity = row.cell(resolved.respondent).strip()
