@@ -110,6 +110,18 @@ class OktaSettings:
 
 
 @dataclass(frozen=True)
+class LinearSettings:
+    api_url: str
+    api_key: Secret
+
+
+@dataclass(frozen=True)
+class TypeformSettings:
+    api_url: str
+    token: Secret
+
+
+@dataclass(frozen=True)
 class Settings:
     warehouse: Path
     published: Path
@@ -126,11 +138,13 @@ class Settings:
     jira: JiraSettings | None = None
     github: GitHubSettings | None = None
     okta: OktaSettings | None = None
+    linear: LinearSettings | None = None
+    typeform: TypeformSettings | None = None
     config_file: Path | None = None
 
     @property
     def live_sources(self) -> list[str]:
-        return [n for n in ("jira", "github", "okta") if getattr(self, n) is not None]
+        return [n for n in ("jira", "github", "linear", "okta", "typeform") if getattr(self, n) is not None]
 
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
@@ -157,6 +171,16 @@ def _live_sources(env: Mapping[str, str]) -> dict[str, Any]:
     if env.get("OKTA_ORG_URL") and env.get("OKTA_API_TOKEN"):
         sources["okta"] = OktaSettings(
             org_url=env["OKTA_ORG_URL"].rstrip("/"), api_token=Secret(env["OKTA_API_TOKEN"])
+        )
+    if env.get("LINEAR_API_KEY"):
+        sources["linear"] = LinearSettings(
+            api_url=env.get("LINEAR_API_URL", "https://api.linear.app/graphql"),
+            api_key=Secret(env["LINEAR_API_KEY"]),
+        )
+    if env.get("TYPEFORM_TOKEN"):
+        sources["typeform"] = TypeformSettings(
+            api_url=env.get("TYPEFORM_API_URL", "https://api.typeform.com").rstrip("/"),
+            token=Secret(env["TYPEFORM_TOKEN"]),
         )
     return sources
 
