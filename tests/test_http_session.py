@@ -7,14 +7,14 @@ import json
 import pytest
 from werkzeug import Response
 
-from ingestion.http.session import SourceSession, default_retry, redact
+from ingestion.http.session import SourceSession, default_retry, redact, reset_wait, retry_after
 from ingestion.pages import SourceError
 
 
-def _session(httpserver, **kwargs) -> SourceSession:
+def _session(httpserver, source: str = "github", **kwargs) -> SourceSession:
     sleeps: list[float] = []
     session = SourceSession(
-        "github",
+        source,
         httpserver.url_for("/"),
         retry=default_retry(total=3, backoff_factor=0.01),
         sleep=sleeps.append,
@@ -108,12 +108,119 @@ def test_timeout_is_retried(httpserver):
     assert data == {"ok": calls["n"]}
 
 
-def test_token_never_in_error_text(httpserver):
-    httpserver.expect_request("/x").respond_with_json({"message": "Bad credentials"}, status=401)
-    session = _session(httpserver, headers={"Authorization": "Bearer ghp_supersecret"})
+def test_tokens_never_in_errors_or_logs(httpserver, caplog):
+    import base64
+    import logging
+
+    from requests.auth import HTTPBasicAuth
+
+    token = "ATATT3xFfGF0-jira-token-value"
+    basic = base64.b64encode(f"bot@example.com:{token}".encode()).decode()
+
+    def echo_credentials(request):
+        # A careless server quoting the credentials back in its error body.
+        return Response(json.dumps({"message": f"bad {request.headers.get('Authorization')}"}), status=401)
+
+    httpserver.expect_ordered_request("/search").respond_with_data("boom", status=502)
+    httpserver.expect_ordered_request("/search").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "2"}
+    )
+    httpserver.expect_ordered_request("/search").respond_with_json({"ok": True})
+    httpserver.expect_ordered_request("/private").respond_with_handler(echo_credentials)
+    caplog.set_level(logging.DEBUG)
+    session = _session(httpserver, source="jira", auth=HTTPBasicAuth("bot@example.com", token))
+    session.json("GET", "/search")
+    with pytest.raises(SourceError) as info:
+        session.json("GET", "/private")
+    assert "401" in str(info.value) and "/private" in str(info.value) and "****" in str(info.value)
+    logged = caplog.text
+    assert "rate limited (HTTP 429)" in logged  # the logs did record the episode...
+    for secret in (token, basic):  # ...but never a credential
+        assert secret not in str(info.value)
+        assert secret not in logged
+
+
+def test_bearer_token_scrubbed_from_quoted_body(httpserver):
+    httpserver.expect_request("/x").respond_with_json(
+        {"message": "Bad credentials: Bearer ghp_supersecret0123"}, status=401
+    )
+    session = _session(httpserver, headers={"Authorization": "Bearer ghp_supersecret0123"})
     with pytest.raises(SourceError) as info:
         session.json("GET", "/x")
     assert "supersecret" not in str(info.value)
+
+
+def test_transient_retries_are_bounded_then_name_source_url_and_status(httpserver):
+    httpserver.expect_request("/flaky").respond_with_data("unavailable", status=503)
+    session = _session(httpserver)  # three retries
+    with pytest.raises(SourceError) as info:
+        session.json("GET", "/flaky")
+    assert str(info.value).startswith("github: HTTP 503 SERVICE UNAVAILABLE")
+    assert str(info.value).endswith(f"({httpserver.url_for('/flaky')})")
+    assert len(httpserver.log) == 4  # the request and three retries, no more
+
+
+def test_okta_429_waits_for_x_rate_limit_reset(httpserver):
+    import time
+
+    reset = int(time.time()) + 40
+    httpserver.expect_ordered_request("/api/v1/logs").respond_with_json(
+        {"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."},
+        status=429,
+        headers={
+            "x-rate-limit-limit": "600",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(reset),
+        },
+    )
+    httpserver.expect_ordered_request("/api/v1/logs").respond_with_json([])
+    session = _session(httpserver, source="okta")
+    assert session.json("GET", "/api/v1/logs")[0] == []
+    assert 39 <= session.sleeps[0] <= 42
+
+
+def test_a_success_that_empties_the_quota_delays_the_next_request(httpserver):
+    import time
+
+    reset = int(time.time()) + 30
+    quota = {"x-rate-limit-limit": "600", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
+    httpserver.expect_ordered_request("/api/v1/logs").respond_with_json([1], headers=quota)
+    httpserver.expect_ordered_request("/api/v1/logs").respond_with_json([2])
+    session = _session(httpserver, source="okta")
+    assert session.json("GET", "/api/v1/logs")[0] == [1]
+    assert session.sleeps == []  # nothing refused yet, nothing waited
+    assert session.json("GET", "/api/v1/logs")[0] == [2]
+    assert len(session.sleeps) == 1 and 29 <= session.sleeps[0] <= 32
+
+
+def test_a_quota_reset_beyond_the_budget_fails_clearly(httpserver):
+    import time
+
+    quota = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 7200)}
+    httpserver.expect_request("/x").respond_with_json([], headers=quota)
+    session = _session(httpserver, max_rate_limit_wait=600)
+    session.json("GET", "/x")
+    with pytest.raises(
+        SourceError, match=r"github: quota exhausted; its reset is \d+s away, beyond the 600s"
+    ):
+        session.json("GET", "/x")
+
+
+def test_reset_headers_in_seconds_and_in_milliseconds():
+    now = 1_800_000_000.0
+    assert reset_wait({"x-ratelimit-reset": "1800000030"}, now=now) == 30
+    assert reset_wait({"x-rate-limit-reset": "1800000045"}, now=now) == 45
+    # Linear sends epoch milliseconds.
+    assert reset_wait({"x-ratelimit-requests-reset": "1800000012500"}, now=now) == 12.5
+    assert reset_wait({}, now=now) is None
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    now = 1_800_000_000.0
+    assert retry_after({"retry-after": "12"}, now=now) == 12
+    # 1_800_000_020 as an HTTP date.
+    assert retry_after({"retry-after": "Fri, 15 Jan 2027 08:00:20 GMT"}, now=now) == 20
+    assert retry_after({}, now=now) is None
 
 
 def test_redact_drops_userinfo():
