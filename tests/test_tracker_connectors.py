@@ -1,4 +1,8 @@
-"""Jira and GitHub connectors against a real HTTP server, landed into DuckDB."""
+"""Jira and GitHub connectors against real HTTP servers on loopback, landed into DuckDB.
+
+The fakes (tests/fake_trackers.py) answer in the services' own formats; the
+data set and its hand-worked numbers are in tests/tracker_fixtures.py.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,9 @@ from ingestion.http.session import SourceSession, default_retry
 from ingestion.loader import RawLoader
 from ingestion.pages import SourceError
 from ingestion.sources.github import GitHubConnector
-from ingestion.sources.jira import JiraConnector
-
-
-def _history(hid: int, created: str, frm: str, to: str) -> dict:
-    return {
-        "id": str(hid),
-        "created": created,
-        "items": [{"field": "status", "fieldtype": "jira", "fieldId": "status", "from": frm, "to": to}],
-    }
-
-
-def _issue(n: int, updated: str, histories: list[dict], total: int | None = None) -> dict:
-    return {
-        "id": str(10000 + n),
-        "key": f"PAY-{n}",
-        "fields": {
-            "project": {"key": "PAY"},
-            "status": {"id": "10001", "name": "Done", "statusCategory": {"key": "done"}},
-            "created": "2026-03-01T09:00:00.000+0100",
-            "updated": updated,
-        },
-        "changelog": {
-            "startAt": 0,
-            "maxResults": len(histories),
-            "total": len(histories) if total is None else total,
-            "histories": histories,
-        },
-    }
+from ingestion.sources.jira import BASE_FIELDS, JiraConnector
+from tests import tracker_fixtures as fx
+from tests.fake_trackers import Crash, FakeGitHub, FakeJira, Router, crash_after
 
 
 @pytest.fixture
@@ -45,117 +24,294 @@ def con(tmp_path):
         yield c
 
 
-def _jira(httpserver) -> JiraConnector:
-    session = SourceSession(
-        "jira", httpserver.url_for("/"), retry=default_retry(total=2, backoff_factor=0.01)
-    )
-    return JiraConnector(session, jql="project = PAY", page_size=2)
+@pytest.fixture
+def router(httpserver):
+    return Router(httpserver)
 
 
-def _serve_jira(httpserver, *, bad_second_page: bool = False) -> None:
-    h1 = _history(1, "2026-03-02T09:00:00.000+0100", "10000", "3")
-    h2 = _history(2, "2026-03-05T09:00:00.000+0100", "3", "10001")
-    page1 = {
-        "issues": [
-            _issue(1, "2026-03-05T09:00:00.000+0100", [h1], total=2),  # truncated
-            _issue(2, "2026-03-06T10:00:00.000+0100", []),
-        ],
-        "nextPageToken": "tok-2",
-        "isLast": False,
-    }
-    page2 = {"issues": [_issue(3, "2026-03-31T10:00:00.000+0200", [])], "isLast": True}
-    search = "/rest/api/3/search/jql"
-    httpserver.expect_request(search, method="POST").respond_with_handler(
-        lambda request: _jira_page(request, page1, page2, bad_second_page)
-    )
-    httpserver.expect_request("/rest/api/3/issue/PAY-1/changelog").respond_with_json(
-        {"startAt": 0, "maxResults": 100, "total": 2, "isLast": True, "values": [h1, h2]}
-    )
+def rows(con, sql: str, *params):
+    return con.execute(sql, list(params)).fetchall()
 
 
-def _jira_page(request, page1, page2, bad_second_page):
-    import json
-
-    from werkzeug import Response
-
-    body = request.get_json()
-    assert body["expand"] == "changelog"
-    if body.get("nextPageToken") == "tok-2":
-        if bad_second_page:
-            return Response("{not json", content_type="application/json")
-        return Response(json.dumps(page2), content_type="application/json")
-    return Response(json.dumps(page1), content_type="application/json")
+def session(router: Router, source: str, **kwargs) -> SourceSession:
+    sleeps: list[float] = []
+    kwargs.setdefault("retry", default_retry(total=3, backoff_factor=0.01))
+    made = SourceSession(source, router.base_url, sleep=sleeps.append, **kwargs)
+    made.sleeps = sleeps  # type: ignore[attr-defined]
+    return made
 
 
-def test_jira_pages_truncated_changelog_and_last_page_without_token(httpserver, con):
-    _serve_jira(httpserver)
-    loader = RawLoader(con, "run-1")
-    stats = loader.land("jira", "issues", _jira(httpserver).issue_pages(None))
+# --------------------------------------------------------------------- Jira
+
+
+@pytest.fixture
+def jira(router):
+    return FakeJira(router, statuses=fx.statuses(), issues=fx.jira_issues())
+
+
+def jira_connector(router: Router, **kwargs) -> JiraConnector:
+    return JiraConnector(session(router, "jira"), jql="project = PAY", page_size=2, **kwargs)
+
+
+def land_jira(
+    con, router: Router, run_id: str, connector: JiraConnector | None = None, crash: int | None = None
+):
+    connector = connector or jira_connector(router)
+    loader = RawLoader(con, run_id)
+    loader.land("jira", "statuses", [connector.status_page()])
+    fields = (*BASE_FIELDS, connector.sprint_field_id() or "")
+    pages = connector.issue_pages(loader.cursor("jira", "issues"), fields=fields)
+    if crash is not None:
+        pages = crash_after(pages, crash)
+    return loader, loader.land("jira", "issues", pages)
+
+
+def test_jira_pages_truncated_changelog_and_renamed_status(con, router, jira):
+    loader, stats = land_jira(con, router, "run-1")
     assert stats.pages == 2
-    assert con.execute("select count(*) from raw.jira_issues").fetchall() == [(3,)]
-    # PAY-1 embedded one of two histories; the changelog endpoint completed it.
-    assert con.execute("select count(*) from raw.jira_changelogs where issue_id = '10001'").fetchall() == [
-        (2,)
+    assert rows(con, "select issue_key, changelog_total from raw.jira_issues order by 1") == [
+        ("PAY-1", 4),
+        ("PAY-2", 4),
+        ("PAY-3", 1),
     ]
-    # +0200 without a colon, parsed exactly: 10:00+02:00 is 08:00 UTC.
-    assert loader.cursor("jira", "issues") == "2026-03-31T08:00:00+00:00"
-
-
-def test_invalid_page_names_url_keeps_earlier_pages(httpserver, con):
-    _serve_jira(httpserver, bad_second_page=True)
-    loader = RawLoader(con, "run-1")
-    with pytest.raises(SourceError, match=r"jira: response is not valid JSON.*search/jql"):
-        loader.land("jira", "issues", _jira(httpserver).issue_pages(None))
-    # Page 1 was committed with its cursor; nothing of page 2.
-    assert con.execute("select count(*) from raw.jira_issues").fetchall() == [(2,)]
-    assert loader.cursor("jira", "issues") == "2026-03-06T09:00:00+00:00"
-
-
-def test_rerun_is_idempotent(httpserver, con):
-    _serve_jira(httpserver)
-    for run in ("run-1", "run-2"):
-        RawLoader(con, run).land("jira", "issues", _jira(httpserver).issue_pages(None))
-    assert con.execute("select count(*), count(distinct issue_id) from raw.jira_issues").fetchall() == [
-        (3, 3)
+    # Two of four histories were embedded; the changelog endpoint, two a page, gave the rest.
+    assert rows(
+        con, "select list(history_id order by history_id) from raw.jira_changelogs where issue_id = '10101'"
+    ) == [(["20011", "20012", "20013", "20014"],)]
+    changelog_calls = [
+        r.args.get("startAt", "0") for r in router.calls("GET", "/rest/api/3/issue/PAY-1/changelog")
     ]
-    assert con.execute("select count(*) from raw.jira_changelogs").fetchall() == [(2,)]
+    assert changelog_calls == ["0", "2"]
+    # The status keeps its id and gets its current name; the history keeps the old one.
+    assert rows(
+        con, "select status_name, status_category_key from raw.jira_statuses where status_id = '10002'"
+    ) == [("In Review", "indeterminate")]
+    assert rows(
+        con, "select payload->>'$.items[0].toString' from raw.jira_changelogs where history_id = '20021'"
+    ) == [("Code Review",)]
+    # The sprint field was found by its schema and asked for; no description (ADF) was.
+    assert "customfield_10020" in jira.searches[0]["fields"]
+    assert "description" not in jira.searches[0]["fields"]
+    assert jira.searches[0]["expand"] == "changelog"
+    assert jira.searches[0]["jql"] == "(project = PAY) ORDER BY updated ASC"
+    # A first run has no cursor: the user's zone is not needed.
+    assert router.calls("GET", "/rest/api/3/myself") == []
+    # 12:00+0200 is 10:00 UTC.
+    assert loader.cursor("jira", "issues") == "2026-03-31T10:00:00+00:00"
 
 
-def test_incremental_jql_uses_cursor_minus_overlap(httpserver):
-    connector = _jira(httpserver)
+def test_jira_null_and_deactivated_assignees_land(con, router, jira):
+    land_jira(con, router, "run-1")
+    assert rows(
+        con,
+        """
+        select issue_key, payload->>'$.fields.assignee.accountId', payload->>'$.fields.assignee.active',
+               payload->>'$.fields.assignee.emailAddress'
+        from raw.jira_issues order by 1
+        """,
+    ) == [
+        ("PAY-1", "acc-alice", "true", "alice@example.com"),
+        ("PAY-2", "acc-gone", "false", None),
+        ("PAY-3", None, None, None),
+    ]
+
+
+def test_jira_older_start_at_paging_is_accepted(con, router):
+    fake = FakeJira(router, statuses=fx.statuses(), issues=fx.jira_issues(), legacy_paging=True)
+    _, stats = land_jira(con, router, "run-1")
+    assert stats.pages == 2
+    assert [body.get("startAt") for body in fake.searches] == [None, 2]
+    assert rows(con, "select count(*) from raw.jira_issues") == [(3,)]
+
+
+def test_invalid_json_page_names_url_and_keeps_earlier_pages(con, router, jira):
+    jira.bad_page = 2
+    with pytest.raises(
+        SourceError, match=r"^jira: response is not valid JSON .*\(http://\S+/rest/api/3/search/jql\)$"
+    ):
+        land_jira(con, router, "run-1")
+    # Page 1 (PAY-3, PAY-2) was committed with its cursor; nothing of page 2 (PAY-1).
+    assert rows(con, "select list(issue_key order by issue_key) from raw.jira_issues") == [
+        (["PAY-2", "PAY-3"],)
+    ]
+    assert rows(con, "select count(*) from raw.jira_changelogs where issue_id = '10101'") == [(0,)]
+    assert RawLoader(con, "x").cursor("jira", "issues") == "2026-03-30T07:00:00+00:00"
+
+
+def test_crash_between_pages_then_rerun_loses_and_duplicates_nothing(con, router, jira):
+    with pytest.raises(Crash):
+        land_jira(con, router, "run-1", crash=1)
+    assert rows(con, "select count(*) from raw.jira_issues") == [(2,)]
+    loader, _ = land_jira(con, router, "run-2")
+    assert rows(con, "select count(*), count(distinct issue_id) from raw.jira_issues") == [(3, 3)]
+    assert rows(con, "select count(*), count(distinct history_id) from raw.jira_changelogs") == [(9, 9)]
+    # The re-run resumed from page 1's cursor (PAY-2, 07:00Z) minus the hour of
+    # overlap, written in the API user's zone (Paris, UTC+2 since 03-29).
+    assert (
+        jira.searches[-1]["jql"] == '(project = PAY) AND updated >= "2026-03-30 08:00" ORDER BY updated ASC'
+    )
+    assert len(router.calls("GET", "/rest/api/3/myself")) == 1
+    assert loader.cursor("jira", "issues") == "2026-03-31T10:00:00+00:00"
+
+
+def test_second_incremental_run_fetches_only_what_changed(con, router, jira):
+    land_jira(con, router, "run-1")
+    pay3 = jira.issues["10103"]
+    pay3.fields.update(
+        status=fx.jira_status("10001", "Done", "done"),
+        updated="2026-04-02T10:00:00.000+0200",
+        resolution=fx.DONE,
+        resolutiondate="2026-04-02T10:00:00.000+0200",
+    )
+    pay3.histories.append(
+        fx.jira_history(
+            "20032",
+            "2026-04-02T10:00:00.000+0200",
+            [fx.jira_status_item("3", "In Progress", "10001", "Done")],
+        )
+    )
+    loader, _ = land_jira(con, router, "run-2")
+    # cursor 10:00Z − 1 h = 09:00Z = 11:00 in Paris.
+    assert (
+        jira.searches[-1]["jql"] == '(project = PAY) AND updated >= "2026-03-31 11:00" ORDER BY updated ASC'
+    )
+    # PAY-1 is in the overlap, PAY-3 changed; PAY-2 was not asked for again.
+    assert rows(con, "select issue_key, _run_id from raw.jira_issues order by 1") == [
+        ("PAY-1", "run-2"),
+        ("PAY-2", "run-1"),
+        ("PAY-3", "run-2"),
+    ]
+    assert rows(
+        con, "select payload->>'$.fields.status.id' from raw.jira_issues where issue_key = 'PAY-3'"
+    ) == [("10001",)]
+    assert rows(con, "select count(*) from raw.jira_changelogs where issue_id = '10103'") == [(2,)]
+    assert loader.cursor("jira", "issues") == "2026-04-02T08:00:00+00:00"
+
+
+def test_incremental_jql_is_written_in_the_api_users_time_zone(router):
+    FakeJira(router, statuses=fx.statuses(), issues=[], time_zone="America/Los_Angeles")
+    connector = jira_connector(router)
+    # 08:00Z − 1 h = 07:00Z = 00:00 in Los Angeles (UTC−7 in summer).
     assert connector.search_jql("2026-03-31T08:00:00+00:00") == (
-        '(project = PAY) AND updated >= "2026-03-31 07:00" ORDER BY updated ASC'
+        '(project = PAY) AND updated >= "2026-03-31 00:00" ORDER BY updated ASC'
+    )
+    # In winter the same wall clock is UTC−8.
+    assert connector.search_jql("2026-01-15T08:00:00+00:00") == (
+        '(project = PAY) AND updated >= "2026-01-14 23:00" ORDER BY updated ASC'
+    )
+    assert len(router.calls("GET", "/rest/api/3/myself")) == 1  # asked once
+
+
+def test_hidden_time_zone_widens_the_window_to_cover_any_zone(router):
+    FakeJira(router, statuses=fx.statuses(), issues=[], time_zone=None)
+    # 07:00Z − 14 h, written in UTC: early enough whatever zone Jira reads it in.
+    assert jira_connector(router).search_jql("2026-03-31T08:00:00+00:00") == (
+        '(project = PAY) AND updated >= "2026-03-30 17:00" ORDER BY updated ASC'
     )
 
 
-def _gh_issue(n: int, *, pr: bool = False) -> dict:
-    item = {
-        "id": 500 + n,
-        "number": n,
-        "state": "open",
-        "created_at": "2026-04-01T10:00:00Z",
-        "updated_at": f"2026-04-0{n}T10:00:00Z",
-    }
-    if pr:
-        item["pull_request"] = {"url": "x"}
-    return item
-
-
-def test_github_link_paging_keeps_pull_requests_apart(httpserver, con):
-    # The next link switches to the /repositories/{id}/ form, as GitHub does.
-    next_url = httpserver.url_for("/repositories/42/issues") + "?page=2&per_page=100&state=all"
-    httpserver.expect_request("/repos/acme/api/issues").respond_with_json(
-        [_gh_issue(1), _gh_issue(2, pr=True)], headers={"Link": f'<{next_url}>; rel="next"'}
+def test_jira_500_then_success(con, router, jira):
+    router.fail_next(
+        "POST", "/rest/api/3/search/jql", status=500, body='{"errorMessages": ["Internal error"]}'
     )
-    httpserver.expect_request(
-        "/repositories/42/issues", query_string={"page": "2", "per_page": "100", "state": "all"}
-    ).respond_with_json([_gh_issue(3)])
-    session = SourceSession("github", httpserver.url_for("/"), retry=default_retry(total=1))
-    loader = RawLoader(con, "run-1")
-    stats = loader.land("github", "issues:acme/api", GitHubConnector(session).issue_pages("acme/api", None))
-    assert stats.pages == 2
-    assert con.execute("select list(issue_number order by 1) from raw.github_issues").fetchall() == [
-        ([1, 3],)
+    land_jira(con, router, "run-1")
+    assert len(router.calls("POST", "/rest/api/3/search/jql")) == 3  # the failure, then two pages
+    assert rows(con, "select count(*) from raw.jira_issues") == [(3,)]
+
+
+# ------------------------------------------------------------------- GitHub
+
+
+@pytest.fixture
+def github(router):
+    fake = FakeGitHub(router, repo_ids={fx.REPO: fx.REPO_ID})
+    fake.issues[fx.REPO] = fx.github_issues()
+    fake.events[fx.REPO] = fx.github_events(fake.issues[fx.REPO])
+    return fake
+
+
+def land_github(
+    con, router: Router, run_id: str, connector: GitHubConnector | None = None, crash: int | None = None
+):
+    connector = connector or GitHubConnector(session(router, "github"))
+    loader = RawLoader(con, run_id)
+    issues = connector.issue_pages(fx.REPO, loader.cursor("github", f"issues:{fx.REPO}"))
+    loader.land("github", f"issues:{fx.REPO}", issues)
+    events = connector.event_pages(fx.REPO, loader.cursor("github", f"issue_events:{fx.REPO}"))
+    if crash is not None:
+        events = crash_after(events, crash)
+    loader.land("github", f"issue_events:{fx.REPO}", events)
+    return loader, connector
+
+
+def test_github_link_paging_keeps_pull_requests_apart(con, router, github):
+    loader, _ = land_github(con, router, "run-1")
+    assert rows(con, "select list(issue_number order by issue_number) from raw.github_issues") == [
+        ([1, 2, 3],)
     ]
-    assert con.execute("select list(pr_number) from raw.github_pull_requests").fetchall() == [([2],)]
-    assert loader.cursor("github", "issues:acme/api") == "2026-04-03T10:00:00+00:00"
+    assert rows(con, "select list(pr_number) from raw.github_pull_requests") == [([4],)]
+    # Page 2 came from the Link header, in the /repositories/{id}/ form.
+    paths = [r.path for r in router.requests if r.path.endswith("/issues")]
+    assert paths == ["/repos/acme/web/issues", "/repositories/42/issues"]
+    assert router.requests[0].args == {
+        "state": "all",
+        "per_page": "100",
+        "sort": "updated",
+        "direction": "asc",
+    }
+    assert loader.cursor("github", "issues:acme/web") == "2026-03-10T12:00:00+00:00"
+    assert rows(con, "select count(*) from raw.github_issue_events") == [(8,)]
+
+
+def test_github_state_reason_outside_the_enum_lands(con, router, github):
+    land_github(con, router, "run-1")
+    assert rows(con, "select payload->>'$.state_reason' from raw.github_issues where issue_number = 3") == [
+        ("superseded",)
+    ]
+    assert rows(con, "select count(*) from raw.rejected_records") == [(0,)]
+
+
+def test_github_secondary_403_then_429_with_retry_after_are_waited_out(con, router, github):
+    router.fail_next(
+        "GET",
+        "/repos/acme/web/issues",
+        status=403,
+        headers={"x-ratelimit-remaining": "4321", "x-ratelimit-limit": "5000"},
+        body='{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}',
+    )
+    router.fail_next("GET", "/repositories/42/issues", status=429, headers={"Retry-After": "7"}, body="{}")
+    connector = GitHubConnector(session(router, "github"))
+    land_github(con, router, "run-1", connector)
+    assert connector.session.sleeps == [60.0, 7.0]
+    assert rows(con, "select count(*) from raw.github_issues") == [(3,)]
+
+
+def test_github_timeout_then_success(con, router, github):
+    router.fail_next("GET", "/repos/acme/web/issues", delay=1.0, then_serve=True)
+    connector = GitHubConnector(session(router, "github", timeout=(2.0, 0.6)))
+    land_github(con, router, "run-1", connector)
+    assert len([r for r in router.requests if r.path == "/repos/acme/web/issues"]) >= 2
+    assert rows(con, "select count(*) from raw.github_issues") == [(3,)]
+
+
+def test_github_events_cursor_moves_only_with_the_last_page(con, router, github):
+    # Events come newest first: a cursor moved after page 1 would skip pages 2 to 4.
+    with pytest.raises(Crash):
+        land_github(con, router, "run-1", crash=1)
+    assert rows(con, "select count(*) from raw.github_issue_events") == [(2,)]
+    assert RawLoader(con, "x").cursor("github", "issue_events:acme/web") is None
+    loader, _ = land_github(con, router, "run-2")
+    assert rows(con, "select count(*), count(distinct event_id) from raw.github_issue_events") == [(8, 8)]
+    assert loader.cursor("github", "issue_events:acme/web") == "2026-03-09T15:00:00+00:00"
+
+
+def test_github_second_run_asks_since_cursor_minus_overlap(con, router, github):
+    land_github(con, router, "run-1")
+    before = len(router.requests)
+    land_github(con, router, "run-2")
+    issue_calls = [r for r in router.requests[before:] if r.path.endswith("/issues")]
+    assert issue_calls[0].args["since"] == "2026-03-10T11:00:00+00:00"
+    assert rows(con, "select issue_number from raw.github_issues where _run_id = 'run-2'") == [(3,)]
+    # Events stop at the old cursor: only page 1 (newest) was read again.
+    event_calls = [r for r in router.requests[before:] if r.path.endswith("/events")]
+    assert len(event_calls) == 1

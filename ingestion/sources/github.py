@@ -3,7 +3,10 @@
 `GET /repos/{owner}/{repo}/issues?state=all&since=…` pages are followed by
 their `Link: rel="next"` header, whatever form its URL takes. Rows with a
 `pull_request` key are pull requests: they land in their own table and never
-become work items.
+become work items. Payloads land as returned: a `state_reason` outside the
+published enum is data for dbt, not an error here. Issue events (assigned,
+labeled, closed, reopened, ...) land whole; dbt reads start and reopen
+times from them.
 """
 
 from __future__ import annotations
@@ -89,10 +92,17 @@ class GitHubConnector:
             yield page
 
     def event_pages(self, repo: str, cursor: str | None) -> Iterator[Page]:
-        """Issue events, newest first; stops once past the cursor (minus overlap)."""
+        """Issue events, newest first; stops once past the cursor (minus overlap).
+
+        Newest first means the cursor may only move once every page down to
+        the old cursor is landed: it rides on the last page, so a run that
+        stops half-way starts again from the old cursor (and the merge on
+        event id keeps the re-read events single).
+        """
         stop_before = to_iso(parse_instant(cursor) - self.overlap) if cursor else None
         latest = cursor
         path = f"/repos/{repo}/issues/events"
+        pending: Page | None = None
         for number, (items, url) in enumerate(_pages(self.session, path, {"per_page": 100}), 1):
             page = Page(locator=f"{url}#page={number}")
             reached_cursor = False
@@ -123,8 +133,24 @@ class GitHubConnector:
                 page.add("github_issue_events", row)
                 if latest is None or created > latest:
                     latest = created
-            if latest:
-                page.cursors[f"issue_events:{repo}"] = latest
-            yield page
+            if pending is not None:
+                yield pending
+            pending = page
             if reached_cursor:
-                return
+                break
+        if pending is not None:
+            if latest:
+                pending.cursors[f"issue_events:{repo}"] = latest
+            yield pending
+
+    def issue_ids(self, repo: str) -> Iterator[list[int]]:
+        """The ids of every issue of a repository (pull requests left out), a page at a time.
+
+        GitHub has no key-only listing: this is the issues list without `since`.
+        """
+        params = {"state": "all", "per_page": 100}
+        for items, url in _pages(self.session, f"/repos/{repo}/issues", params):
+            try:
+                yield [int(item["id"]) for item in items if "pull_request" not in item]
+            except (KeyError, TypeError, ValueError):
+                raise SourceError(SOURCE, url, "an issue in the list has no id") from None

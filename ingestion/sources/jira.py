@@ -2,9 +2,19 @@
 
 Pages come from `POST /rest/api/3/search/jql` (`nextPageToken` / `isLast`;
 the older `startAt` / `total` paging is accepted too). When an issue's
-`changelog.total` is larger than the histories embedded in the page, the rest
-is read from `GET /rest/api/3/issue/{key}/changelog`. Statuses are landed by
+`changelog.total` is larger than the histories embedded in the page (a cap
+that differs between endpoints and over time), the rest is read from
+`GET /rest/api/3/issue/{key}/changelog`, oldest first. Statuses are landed by
 id with their category key: names are localised and get renamed.
+
+Incremental runs ask for `updated >= cursor - overlap`. JQL dates are read in
+the API user's time zone, so the bound is written in the zone
+`/rest/api/3/myself` reports (or widened to cover any zone when it is hidden).
+
+`fields` holds what the marts read. The description is left out on purpose:
+it is Atlassian Document Format, often the largest part of an issue, and no
+mart uses it. Assignees may be null or deactivated users (no email): the
+payload is landed as it is and dbt falls back on the roster's account ids.
 """
 
 from __future__ import annotations
@@ -13,8 +23,9 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
@@ -23,6 +34,7 @@ from ingestion.timeparse import parse_instant, to_iso
 log = logging.getLogger(__name__)
 
 SOURCE = "jira"
+UNKNOWN_ZONE_MARGIN = timedelta(hours=14)
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
 BASE_FIELDS = (
     "summary",
@@ -45,6 +57,8 @@ class JiraConnector:
     jql: str = ""
     page_size: int = 100
     overlap: timedelta = timedelta(minutes=60)
+    # The API user's IANA zone; None: ask /rest/api/3/myself when first needed.
+    time_zone: str | None = None
 
     # -- reference data -------------------------------------------------------
     def status_page(self) -> Page:
@@ -71,15 +85,63 @@ class JiraConnector:
         return None
 
     # -- issues ---------------------------------------------------------------
+    def user_time_zone(self) -> ZoneInfo | None:
+        """The API user's zone, in which Jira reads the dates of a JQL query.
+
+        Asked once from `/rest/api/3/myself`; None when Jira does not say
+        (the profile hides it) or names a zone this machine does not know.
+        """
+        if self.time_zone is None:
+            data, _ = self.session.json("GET", "/rest/api/3/myself")
+            self.time_zone = (data.get("timeZone") if isinstance(data, dict) else None) or ""
+        try:
+            return ZoneInfo(self.time_zone) if self.time_zone else None
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("jira: unknown time zone %r; widening the incremental window", self.time_zone)
+            return None
+
+    def _scope(self) -> str:
+        return f"({self.jql})" if self.jql.strip() else "created is not EMPTY"
+
     def search_jql(self, cursor: str | None) -> str:
-        clauses = [f"({self.jql})"] if self.jql.strip() else []
+        """The configured scope, updated since the cursor minus the overlap, oldest first."""
+        where = self._scope()
         if cursor:
             since = parse_instant(cursor) - self.overlap
-            # JQL takes "yyyy-MM-dd HH:mm" in the API user's zone; the overlap
-            # covers the difference to UTC for the usual cases.
-            clauses.append(f'updated >= "{since:%Y-%m-%d %H:%M}"')
-        where = " AND ".join(clauses) or "created is not EMPTY"
+            zone = self.user_time_zone()
+            if zone is None:
+                # Jira reads the date in a zone we do not know: start early
+                # enough for any zone (offsets run from -12 to +14 hours).
+                since -= UNKNOWN_ZONE_MARGIN
+                zone = UTC
+            # JQL takes minutes in the user's zone; truncating them only widens.
+            where += f' AND updated >= "{since.astimezone(zone):%Y-%m-%d %H:%M}"'
         return f"{where} ORDER BY updated ASC"
+
+    def _search(self, body: dict[str, Any]) -> Iterator[tuple[dict, str]]:
+        """Every page of a search: `nextPageToken` / `isLast`, or the older `startAt` / `total`."""
+        body = dict(body)
+        page_number = 0
+        while True:
+            page_number += 1
+            data, response = self.session.json("POST", "/rest/api/3/search/jql", json=body)
+            locator = f"{response.url}#page={page_number}"
+            if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
+                raise SourceError(SOURCE, locator, "search page has no 'issues' list")
+            yield data, locator
+            next_token = data.get("nextPageToken")
+            if "isLast" in data or "nextPageToken" in data:
+                # The last page may omit the token key entirely.
+                if data.get("isLast") or not next_token:
+                    return
+                if next_token == body.get("nextPageToken"):
+                    raise SourceError(SOURCE, locator, "the same nextPageToken came back twice")
+                body["nextPageToken"] = next_token
+            else:  # older startAt / maxResults / total paging
+                start = int(data.get("startAt", body.get("startAt", 0))) + len(data["issues"])
+                if not data["issues"] or start >= int(data.get("total", 0)):
+                    return
+                body["startAt"] = start
 
     def issue_pages(self, cursor: str | None, fields: tuple[str, ...] = BASE_FIELDS) -> Iterator[Page]:
         """One Page per search page; the cursor is the latest `updated` seen."""
@@ -89,34 +151,29 @@ class JiraConnector:
             "expand": "changelog",
             "maxResults": self.page_size,
         }
-        page_number = 0
         latest = cursor
-        while True:
-            page_number += 1
-            data, response = self.session.json("POST", "/rest/api/3/search/jql", json=body)
-            locator = f"{response.url}#page={page_number}"
-            if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
-                raise SourceError(SOURCE, locator, "search page has no 'issues' list")
+        for data, locator in self._search(body):
             page = Page(locator=locator)
+            url = locator.split("#", 1)[0]
             for issue in data["issues"]:
-                updated = self._land_issue(page, issue, locator, response.url)
+                updated = self._land_issue(page, issue, locator, url)
                 if updated and (latest is None or updated > latest):
                     latest = updated
             if latest:
                 page.cursors["issues"] = latest
             yield page
-            next_token = data.get("nextPageToken")
-            if "isLast" in data or "nextPageToken" in data:
-                if data.get("isLast") or not next_token:
-                    return
-                if next_token == body.get("nextPageToken"):
-                    raise SourceError(SOURCE, locator, "the same nextPageToken came back twice")
-                body["nextPageToken"] = next_token
-            else:  # older startAt / maxResults / total paging
-                start = int(data.get("startAt", 0)) + len(data["issues"])
-                if not data["issues"] or start >= int(data.get("total", 0)):
-                    return
-                body["startAt"] = start
+
+    def issue_ids(self) -> Iterator[list[str]]:
+        """The ids of every issue in scope, a page at a time (the deletion sweep).
+
+        Only ids are asked for, which lets Jira answer with its largest pages.
+        """
+        body = {"jql": self._scope() + " ORDER BY created ASC", "fields": ["id"], "maxResults": 5000}
+        for data, locator in self._search(body):
+            try:
+                yield [str(issue["id"]) for issue in data["issues"]]
+            except (KeyError, TypeError):
+                raise SourceError(SOURCE, locator, "a search result has no issue id") from None
 
     def _land_issue(self, page: Page, issue: dict, locator: str, url: str) -> str | None:
         try:
