@@ -1,7 +1,9 @@
 """Extract-and-land entry points, one per API source, used by Dagster and tests.
 
 Each builds its connector from the settings (live URL and credentials, or the
-demo recording), reads the stream cursors, and lands page by page.
+demo recording), reads the stream cursors, lands page by page, then sweeps
+the source's keys to flag deleted items. Sweeps run on live sources only: a
+recording never loses an item.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from datetime import timedelta
 from requests.auth import HTTPBasicAuth
 
 from ingestion.config import Settings
+from ingestion.deletions import SweepStats, sweep_deletions
 from ingestion.http import SourceSession, make_session
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.github import GitHubConnector
 from ingestion.sources.jira import BASE_FIELDS, JiraConnector
+from ingestion.sources.linear import LinearConnector
 from ingestion.sources.okta import OktaConnector
+
+LandStats = dict[str, StreamStats | SweepStats]
 
 
 def _session(settings: Settings, source: str, base_url: str, **kwargs) -> SourceSession:
@@ -59,6 +65,20 @@ def okta_session(settings: Settings) -> SourceSession:
     )
 
 
+def linear_session(settings: Settings) -> SourceSession:
+    if settings.linear is None:
+        raise ValueError("Linear is not configured (LINEAR_API_KEY)")
+    key = settings.linear.api_key.value
+    # Personal API keys go as they are; OAuth access tokens as Bearer tokens.
+    authorization = f"Bearer {key}" if key.startswith("lin_oauth_") else key
+    return _session(
+        settings,
+        "linear",
+        settings.linear.api_url,
+        headers={"Authorization": authorization, "Content-Type": "application/json"},
+    )
+
+
 def github_repos(settings: Settings) -> tuple[str, ...]:
     if settings.github is not None:
         return settings.github.repos
@@ -70,32 +90,57 @@ def github_repos(settings: Settings) -> tuple[str, ...]:
         return tuple(row["container"] for row in csv.DictReader(fh) if row["source"] == "github")
 
 
-def land_jira(loader: RawLoader, settings: Settings) -> dict[str, StreamStats]:
+def land_jira(loader: RawLoader, settings: Settings) -> LandStats:
     connector = JiraConnector(
         jira_session(settings),
         jql=settings.jira.jql if settings.jira else "",
         overlap=timedelta(minutes=settings.overlap_minutes),
+        # The recording ignores the JQL; only a live site needs the user's zone.
+        time_zone=None if settings.jira else "UTC",
     )
-    stats = {"statuses": loader.land("jira", "statuses", [connector.status_page()])}
+    stats: LandStats = {"statuses": loader.land("jira", "statuses", [connector.status_page()])}
     sprint_field = connector.sprint_field_id()
     fields = BASE_FIELDS + ((sprint_field,) if sprint_field else ())
     pages = connector.issue_pages(loader.cursor("jira", "issues"), fields=fields)
     stats["issues"] = loader.land("jira", "issues", pages)
+    if settings.jira is not None:
+        stats["issues:sweep"] = sweep_deletions(
+            loader.con, "jira", "jira_issues", "issue_id", connector.issue_ids()
+        )
     return stats
 
 
-def land_github(loader: RawLoader, settings: Settings) -> dict[str, StreamStats]:
+def land_github(loader: RawLoader, settings: Settings) -> LandStats:
     connector = GitHubConnector(github_session(settings), overlap=timedelta(minutes=settings.overlap_minutes))
-    stats: dict[str, StreamStats] = {}
+    stats: LandStats = {}
     for repo in github_repos(settings):
         issues = connector.issue_pages(repo, loader.cursor("github", f"issues:{repo}"))
         stats[f"issues:{repo}"] = loader.land("github", f"issues:{repo}", issues)
         events = connector.event_pages(repo, loader.cursor("github", f"issue_events:{repo}"))
         stats[f"issue_events:{repo}"] = loader.land("github", f"issue_events:{repo}", events)
+        if settings.github is not None:
+            stats[f"issues:{repo}:sweep"] = sweep_deletions(
+                loader.con,
+                "github",
+                "github_issues",
+                "issue_id",
+                connector.issue_ids(repo),
+                scope={"repository": repo},
+            )
     return stats
 
 
-def land_okta(loader: RawLoader, settings: Settings) -> dict[str, StreamStats]:
+def land_linear(loader: RawLoader, settings: Settings) -> LandStats:
+    connector = LinearConnector(linear_session(settings), overlap=timedelta(minutes=settings.overlap_minutes))
+    pages = connector.issue_pages(loader.cursor("linear", "issues"))
+    stats: LandStats = {"issues": loader.land("linear", "issues", pages)}
+    stats["issues:sweep"] = sweep_deletions(
+        loader.con, "linear", "linear_issues", "issue_id", connector.issue_ids()
+    )
+    return stats
+
+
+def land_okta(loader: RawLoader, settings: Settings) -> LandStats:
     connector = OktaConnector(okta_session(settings))
     pages = connector.log_pages(loader.cursor("okta", "system_log"))
     return {"system_log": loader.land("okta", "system_log", pages)}

@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from ingestion.extract import land_github, land_jira, land_okta
+from ingestion.deletions import SweepStats
+from ingestion.extract import land_github, land_jira, land_linear, land_okta
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.surveys.land import land_surveys
 from ingestion.sources.usage_logs import land_usage_logs
@@ -29,6 +30,7 @@ RAW_STREAMS: dict[str, list[tuple[str, str, str]]] = {
         ("pull_requests", "github_pull_requests", "GitHub pull requests, kept apart from issues."),
         ("issue_events", "github_issue_events", "GitHub issue events: assignment, labels, close, reopen."),
     ],
+    "linear": [("issues", "linear_issues", "Linear issues, latest version per issue; trashed ones flagged.")],
     "okta": [("system_log", "okta_system_log", "Okta System Log SSO events: one app use each.")],
     "usage": [("events", "usage_events", "Tool-usage events from the landing folder's logs.")],
     "surveys": [
@@ -37,7 +39,14 @@ RAW_STREAMS: dict[str, list[tuple[str, str, str]]] = {
     ],
 }
 
-KINDS = {"jira": "jira", "github": "github", "okta": "okta", "usage": "file", "surveys": "file"}
+KINDS = {
+    "jira": "jira",
+    "github": "github",
+    "linear": "linear",
+    "okta": "okta",
+    "usage": "file",
+    "surveys": "file",
+}
 
 progress = logging.getLogger("orchestration.progress")
 
@@ -60,12 +69,18 @@ def _specs(source: str) -> list[dg.AssetSpec]:
     ]
 
 
-def _summary(stats: dict[str, StreamStats]) -> dict[str, dg.MetadataValue]:
-    return {
-        "pages": dg.MetadataValue.int(sum(s.pages for s in stats.values())),
-        "rows_landed": dg.MetadataValue.int(sum(s.rows_landed for s in stats.values())),
-        "rows_rejected": dg.MetadataValue.int(sum(s.rows_rejected for s in stats.values())),
+def _summary(stats: dict[str, StreamStats | SweepStats]) -> dict[str, dg.MetadataValue]:
+    landed = [s for s in stats.values() if isinstance(s, StreamStats)]
+    sweeps = [s for s in stats.values() if isinstance(s, SweepStats)]
+    summary = {
+        "pages": dg.MetadataValue.int(sum(s.pages for s in landed)),
+        "rows_landed": dg.MetadataValue.int(sum(s.rows_landed for s in landed)),
+        "rows_rejected": dg.MetadataValue.int(sum(s.rows_rejected for s in landed)),
     }
+    if sweeps:
+        summary["rows_flagged_deleted"] = dg.MetadataValue.int(sum(s.marked_deleted for s in sweeps))
+        summary["rows_restored"] = dg.MetadataValue.int(sum(s.restored for s in sweeps))
+    return summary
 
 
 def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDefinition:
@@ -77,7 +92,7 @@ def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDe
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         settings = warehouse.settings()
-        stats: dict[str, StreamStats] = {}
+        stats: dict[str, StreamStats | SweepStats] = {}
         if enabled(settings):
             progress.info("extract %s", source)
             with warehouse.connect() as con:
@@ -106,6 +121,8 @@ def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
 source_assets = [
     _source_asset("jira", lambda s: s.demo_mode or s.jira is not None, land_jira),
     _source_asset("github", lambda s: s.demo_mode or s.github is not None, land_github),
+    # Linear has no demo recording: it runs only when configured.
+    _source_asset("linear", lambda s: s.linear is not None, land_linear),
     _source_asset("okta", lambda s: s.demo_mode or s.okta is not None, land_okta),
     _source_asset("usage", lambda s: (s.landing_dir / "usage").is_dir(), _land_usage),
     _source_asset(
