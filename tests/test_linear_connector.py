@@ -131,7 +131,8 @@ def test_graphql_errors_become_a_clear_error(con, router, linear):
         land(con, connector(router), "run-1")
     text = str(info.value)
     assert text.startswith(
-        'linear: GraphQL error (HTTP 400): Cannot query field "foo" on type "Issue". [GRAPHQL_VALIDATION_FAILED]'
+        "linear: GraphQL error (HTTP 400): "
+        'Cannot query field "foo" on type "Issue". [GRAPHQL_VALIDATION_FAILED]'
     )
     assert "/graphql" in text
     assert rows(con, "select count(*) from raw.linear_issues") == [(0,)]

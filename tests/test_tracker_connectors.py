@@ -6,6 +6,8 @@ data set and its hand-worked numbers are in tests/tracker_fixtures.py.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 
@@ -277,7 +279,12 @@ def test_github_secondary_403_then_429_with_retry_after_are_waited_out(con, rout
         "/repos/acme/web/issues",
         status=403,
         headers={"x-ratelimit-remaining": "4321", "x-ratelimit-limit": "5000"},
-        body='{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}',
+        body=json.dumps(
+            {
+                "message": "You have exceeded a secondary rate limit. "
+                "Please wait a few minutes before you try again."
+            }
+        ),
     )
     router.fail_next("GET", "/repositories/42/issues", status=429, headers={"Retry-After": "7"}, body="{}")
     connector = GitHubConnector(session(router, "github"))

@@ -78,6 +78,7 @@ def warehouse(make_httpserver, tmp_path_factory) -> Path:
         (seeds / name).write_text(text)
     path = work / "productops.duckdb"
 
+    make_httpserver.clear()  # handlers an earlier test left behind would answer first
     router = Router(make_httpserver)
     jira = FakeJira(router, statuses=fx.statuses(), issues=[*fx.jira_issues(), doomed_issue()])
     github = FakeGitHub(router, repo_ids={fx.REPO: fx.REPO_ID})
