@@ -261,7 +261,7 @@ class FakeJira:
             since = datetime.strptime(bound.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=zone)
             issues = [i for i in issues if i.updated >= since]
         if "ORDER BY updated" in jql:
-            issues.sort(key=lambda i: (i.updated, int(i.id)))
+            issues.sort(key=lambda i: (i.updated, int(i.id)), reverse="ORDER BY updated DESC" in jql)
         else:
             issues.sort(key=lambda i: int(i.id))
         return issues
@@ -432,6 +432,7 @@ class FakeGitHub:
         self.page_size = page_size
         self.issues: dict[str, list[dict]] = {repo: [] for repo in repo_ids}
         self.events: dict[str, list[dict]] = {repo: [] for repo in repo_ids}
+        self.after_issue_page: Any = None  # called with (page number, items served) after each page
         router.route("GET", r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues", self.list_issues)
         router.route("GET", r"/repositories/(?P<repo_id>\d+)/issues", self.list_issues)
         router.route("GET", r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues/events", self.list_events)
@@ -471,7 +472,10 @@ class FakeGitHub:
             items = [i for i in items if instant(i["updated_at"]) >= since]
         descending = request.args.get("direction", "desc") == "desc"
         items.sort(key=lambda i: (instant(i["updated_at"]), i["id"]), reverse=descending)
-        return self._page(request, repo, items, "issues")
+        response = self._page(request, repo, items, "issues")
+        if self.after_issue_page is not None:
+            self.after_issue_page(int(request.args.get("page", 1)), response.get_json())
+        return response
 
     def list_events(self, request: Request, owner=None, name=None, repo_id=None) -> Response:
         repo = self._repo(owner, name, repo_id)

@@ -95,7 +95,7 @@ def test_jira_pages_truncated_changelog_and_renamed_status(con, router, jira):
     assert "customfield_10020" in jira.searches[0]["fields"]
     assert "description" not in jira.searches[0]["fields"]
     assert jira.searches[0]["expand"] == "changelog"
-    assert jira.searches[0]["jql"] == "(project = PAY) ORDER BY updated ASC"
+    assert jira.searches[0]["jql"] == "(project = PAY) ORDER BY updated DESC"
     # A first run has no cursor: the user's zone is not needed.
     assert router.calls("GET", "/rest/api/3/myself") == []
     # 12:00+0200 is 10:00 UTC.
@@ -132,28 +132,48 @@ def test_invalid_json_page_names_url_and_keeps_earlier_pages(con, router, jira):
         SourceError, match=r"^jira: response is not valid JSON .*\(http://\S+/rest/api/3/search/jql\)$"
     ):
         land_jira(con, router, "run-1")
-    # Page 1 (PAY-3, PAY-2) was committed with its cursor; nothing of page 2 (PAY-1).
+    # Page 1 (newest first: PAY-1, PAY-2) is committed; nothing of page 2 (PAY-3).
     assert rows(con, "select list(issue_key order by issue_key) from raw.jira_issues") == [
-        (["PAY-2", "PAY-3"],)
+        (["PAY-1", "PAY-2"],)
     ]
-    assert rows(con, "select count(*) from raw.jira_changelogs where issue_id = '10101'") == [(0,)]
-    assert RawLoader(con, "x").cursor("jira", "issues") == "2026-03-30T07:00:00+00:00"
+    assert rows(con, "select count(*) from raw.jira_changelogs where issue_id = '10103'") == [(0,)]
+    # The cursor waits for the last page: the next run reads everything again.
+    assert RawLoader(con, "x").cursor("jira", "issues") is None
 
 
 def test_crash_between_pages_then_rerun_loses_and_duplicates_nothing(con, router, jira):
     with pytest.raises(Crash):
         land_jira(con, router, "run-1", crash=1)
     assert rows(con, "select count(*) from raw.jira_issues") == [(2,)]
+    assert RawLoader(con, "x").cursor("jira", "issues") is None
     loader, _ = land_jira(con, router, "run-2")
     assert rows(con, "select count(*), count(distinct issue_id) from raw.jira_issues") == [(3, 3)]
     assert rows(con, "select count(*), count(distinct history_id) from raw.jira_changelogs") == [(9, 9)]
-    # The re-run resumed from page 1's cursor (PAY-2, 07:00Z) minus the hour of
-    # overlap, written in the API user's zone (Paris, UTC+2 since 03-29).
-    assert (
-        jira.searches[-1]["jql"] == '(project = PAY) AND updated >= "2026-03-30 08:00" ORDER BY updated ASC'
-    )
-    assert len(router.calls("GET", "/rest/api/3/myself")) == 1
+    assert jira.searches[-1]["jql"] == "(project = PAY) ORDER BY updated DESC"
     assert loader.cursor("jira", "issues") == "2026-03-31T10:00:00+00:00"
+
+
+def test_an_issue_updated_during_the_run_is_not_skipped(con, router, jira):
+    # Jira's pages may be offsets: an issue updated mid-run moves in the list.
+    # Oldest first, the others would shift back and one would go unread;
+    # newest first, they shift to later pages (read twice), never back.
+    original = jira.search
+    edited: list[str] = []
+
+    def search_then_edit(request):
+        response = original(request)
+        if not edited:  # page 1 is out: the first issue on it is edited
+            edited.append(json.loads(response.get_data())["issues"][0]["id"])
+            jira.issues[edited[0]].fields["updated"] = "2026-04-01T09:00:00.000+0200"
+        return response
+
+    router.routes = [(m, p, search_then_edit if h == original else h) for m, p, h in router.routes]
+    land_jira(con, router, "run-1")
+    assert rows(con, "select count(*) from raw.jira_issues") == [(3,)]
+    land_jira(con, router, "run-2")  # the edit is newer than the cursor
+    assert rows(
+        con, "select payload->>'$.fields.updated' from raw.jira_issues where issue_id = ?", edited[0]
+    ) == [("2026-04-01T09:00:00.000+0200",)]
 
 
 def test_second_incremental_run_fetches_only_what_changed(con, router, jira):
@@ -175,7 +195,7 @@ def test_second_incremental_run_fetches_only_what_changed(con, router, jira):
     loader, _ = land_jira(con, router, "run-2")
     # cursor 10:00Z − 1 h = 09:00Z = 11:00 in Paris.
     assert (
-        jira.searches[-1]["jql"] == '(project = PAY) AND updated >= "2026-03-31 11:00" ORDER BY updated ASC'
+        jira.searches[-1]["jql"] == '(project = PAY) AND updated >= "2026-03-31 11:00" ORDER BY updated DESC'
     )
     # PAY-1 is in the overlap, PAY-3 changed; PAY-2 was not asked for again.
     assert rows(con, "select issue_key, _run_id from raw.jira_issues order by 1") == [
@@ -195,11 +215,11 @@ def test_incremental_jql_is_written_in_the_api_users_time_zone(router):
     connector = jira_connector(router)
     # 08:00Z − 1 h = 07:00Z = 00:00 in Los Angeles (UTC−7 in summer).
     assert connector.search_jql("2026-03-31T08:00:00+00:00") == (
-        '(project = PAY) AND updated >= "2026-03-31 00:00" ORDER BY updated ASC'
+        '(project = PAY) AND updated >= "2026-03-31 00:00" ORDER BY updated DESC'
     )
     # In winter the same wall clock is UTC−8.
     assert connector.search_jql("2026-01-15T08:00:00+00:00") == (
-        '(project = PAY) AND updated >= "2026-01-14 23:00" ORDER BY updated ASC'
+        '(project = PAY) AND updated >= "2026-01-14 23:00" ORDER BY updated DESC'
     )
     assert len(router.calls("GET", "/rest/api/3/myself")) == 1  # asked once
 
@@ -208,7 +228,7 @@ def test_hidden_time_zone_widens_the_window_to_cover_any_zone(router):
     FakeJira(router, statuses=fx.statuses(), issues=[], time_zone=None)
     # 07:00Z − 14 h, written in UTC: early enough whatever zone Jira reads it in.
     assert jira_connector(router).search_jql("2026-03-31T08:00:00+00:00") == (
-        '(project = PAY) AND updated >= "2026-03-30 17:00" ORDER BY updated ASC'
+        '(project = PAY) AND updated >= "2026-03-30 17:00" ORDER BY updated DESC'
     )
 
 
@@ -259,10 +279,46 @@ def test_github_link_paging_keeps_pull_requests_apart(con, router, github):
         "state": "all",
         "per_page": "100",
         "sort": "updated",
-        "direction": "asc",
+        "direction": "desc",
     }
     assert loader.cursor("github", "issues:acme/web") == "2026-03-10T12:00:00+00:00"
     assert rows(con, "select count(*) from raw.github_issue_events") == [(8,)]
+
+
+def test_github_crash_between_issue_pages_then_rerun(con, router, github):
+    connector = GitHubConnector(session(router, "github"))
+    loader = RawLoader(con, "run-1")
+    with pytest.raises(Crash):
+        loader.land("github", "issues:acme/web", crash_after(connector.issue_pages(fx.REPO, None), 1))
+    assert rows(con, "select list(issue_number order by issue_number) from raw.github_issues") == [([1, 3],)]
+    assert loader.cursor("github", "issues:acme/web") is None  # newest first: no cursor yet
+    land_github(con, router, "run-2")
+    assert rows(con, "select count(*), count(distinct issue_id) from raw.github_issues") == [(3, 3)]
+    assert rows(con, "select count(*) from raw.github_pull_requests") == [(1,)]
+
+
+def test_an_issue_updated_during_the_run_skips_nothing(con, router, github):
+    # GitHub pages by number: an issue updated mid-run moves in the list.
+    # Oldest first, the rest would shift one place back across a page
+    # boundary and one issue would never be read (its old updated_at lies
+    # before the cursor); newest first, they shift forward and are read twice.
+    edited: list[int] = []
+
+    def edit_first_item_read(page: int, served: list[dict]) -> None:
+        if page == 1 and not edited:
+            edited.append(served[0]["number"])
+            item = next(i for i in github.issues[fx.REPO] if i["number"] == edited[0])
+            item["updated_at"] = "2026-03-11T08:00:00Z"
+
+    github.after_issue_page = edit_first_item_read
+    land_github(con, router, "run-1")
+    assert rows(con, "select list(issue_number order by issue_number) from raw.github_issues") == [
+        ([1, 2, 3],)
+    ]
+    land_github(con, router, "run-2")  # the edit is newer than the cursor: read now
+    assert rows(
+        con, "select payload->>'$.updated_at' from raw.github_issues where issue_number = ?", edited[0]
+    ) == [("2026-03-11T08:00:00Z",)]
 
 
 def test_github_state_reason_outside_the_enum_lands(con, router, github):

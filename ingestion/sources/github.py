@@ -19,21 +19,22 @@ from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
 SOURCE = "github"
 
 
-def _pages(session: SourceSession, path: str, params: dict[str, Any]) -> Iterator[tuple[list, str]]:
-    """Every page of a list endpoint, by `Link` header; yields (items, url)."""
+def _pages(session: SourceSession, path: str, params: dict[str, Any]) -> Iterator[tuple[list, str, bool]]:
+    """Every page of a list endpoint, by `Link` header; yields (items, url, is_last)."""
     url: str | None = path
     while url:
         data, response = session.json("GET", url, params=params)
         if not isinstance(data, list):
             raise SourceError(SOURCE, response.url, "expected a JSON list")
-        yield data, response.url
         url = response.links.get("next", {}).get("url")
         params = {}  # the next link carries every parameter
+        yield data, response.url, url is None
 
 
 @dataclass
@@ -42,69 +43,73 @@ class GitHubConnector:
     overlap: timedelta = timedelta(minutes=60)
 
     def issue_pages(self, repo: str, cursor: str | None) -> Iterator[Page]:
+        """Issues and pull requests updated since the cursor (minus overlap).
+
+        Newest first, with the cursor on the last page (see paging.py): pages
+        are numbered, so an issue updated mid-run moves in the list.
+        """
         params: dict[str, Any] = {
             "state": "all",
             "per_page": 100,
             "sort": "updated",
-            "direction": "asc",
+            "direction": "desc",
         }
         if cursor:
             params["since"] = to_iso(parse_instant(cursor) - self.overlap)
-        latest = cursor
-        for number, (items, url) in enumerate(_pages(self.session, f"/repos/{repo}/issues", params), 1):
-            page = Page(locator=f"{url}#page={number}")
-            for item in items:
-                try:
-                    updated = to_iso(parse_instant(item["updated_at"]))
-                    row = {
-                        "repository": repo,
-                        "updated_at": updated,
-                        "payload": item,
-                        "_source_url": url,
-                    }
-                    if "pull_request" in item:
-                        page.add(
-                            "github_pull_requests",
-                            {"pull_request_id": int(item["id"]), "pr_number": int(item["number"]), **row},
-                        )
-                    else:
-                        page.add(
-                            "github_issues",
-                            {
-                                "issue_id": int(item["id"]),
-                                "issue_number": int(item["number"]),
-                                **row,
-                                "is_deleted": False,
-                                "deleted_at": None,
-                            },
-                        )
-                except (KeyError, TypeError, ValueError) as exc:
-                    page.rejected.append(
-                        Rejected(
-                            "issues", page.locator, f"issue lacks a readable {exc}", json.dumps(item)[:10000]
-                        )
+        pages = _pages(self.session, f"/repos/{repo}/issues", params)
+        read = (
+            (*self._issue_page(repo, items, url, n), is_last)
+            for n, (items, url, is_last) in enumerate(pages, 1)
+        )
+        return cursor_on_last_page(read, f"issues:{repo}", cursor)
+
+    def _issue_page(self, repo: str, items: list, url: str, number: int) -> tuple[Page, str | None]:
+        page = Page(locator=f"{url}#page={number}")
+        latest: str | None = None
+        for item in items:
+            try:
+                updated = to_iso(parse_instant(item["updated_at"]))
+                row = {"repository": repo, "updated_at": updated, "payload": item, "_source_url": url}
+                if "pull_request" in item:
+                    page.add(
+                        "github_pull_requests",
+                        {"pull_request_id": int(item["id"]), "pr_number": int(item["number"]), **row},
                     )
-                    continue
-                if latest is None or updated > latest:
-                    latest = updated
-            if latest:
-                page.cursors[f"issues:{repo}"] = latest
-            yield page
+                else:
+                    page.add(
+                        "github_issues",
+                        {
+                            "issue_id": int(item["id"]),
+                            "issue_number": int(item["number"]),
+                            **row,
+                            "is_deleted": False,
+                            "deleted_at": None,
+                        },
+                    )
+            except (KeyError, TypeError, ValueError) as exc:
+                page.rejected.append(
+                    Rejected(
+                        "issues", page.locator, f"issue lacks a readable {exc}", json.dumps(item)[:10000]
+                    )
+                )
+                continue
+            if latest is None or updated > latest:
+                latest = updated
+        return page, latest
 
     def event_pages(self, repo: str, cursor: str | None) -> Iterator[Page]:
         """Issue events, newest first; stops once past the cursor (minus overlap).
 
-        Newest first means the cursor may only move once every page down to
-        the old cursor is landed: it rides on the last page, so a run that
-        stops half-way starts again from the old cursor (and the merge on
-        event id keeps the re-read events single).
+        The cursor rides on the last page (see paging.py).
         """
+        return cursor_on_last_page(self._event_pages(repo, cursor), f"issue_events:{repo}", cursor)
+
+    def _event_pages(self, repo: str, cursor: str | None) -> Iterator[tuple[Page, str | None, bool]]:
         stop_before = to_iso(parse_instant(cursor) - self.overlap) if cursor else None
-        latest = cursor
         path = f"/repos/{repo}/issues/events"
-        pending: Page | None = None
-        for number, (items, url) in enumerate(_pages(self.session, path, {"per_page": 100}), 1):
+        for number, (items, url, is_last) in enumerate(_pages(self.session, path, {"per_page": 100}), 1):
             page = Page(locator=f"{url}#page={number}")
+            latest: str | None = None
             reached_cursor = False
             for item in items:
                 try:
@@ -133,15 +138,9 @@ class GitHubConnector:
                 page.add("github_issue_events", row)
                 if latest is None or created > latest:
                     latest = created
-            if pending is not None:
-                yield pending
-            pending = page
+            yield page, latest, is_last or reached_cursor
             if reached_cursor:
-                break
-        if pending is not None:
-            if latest:
-                pending.cursors[f"issue_events:{repo}"] = latest
-            yield pending
+                return
 
     def issue_ids(self, repo: str) -> Iterator[list[int]]:
         """The ids of every issue of a repository (pull requests left out), a page at a time.
@@ -149,7 +148,7 @@ class GitHubConnector:
         GitHub has no key-only listing: this is the issues list without `since`.
         """
         params = {"state": "all", "per_page": 100}
-        for items, url in _pages(self.session, f"/repos/{repo}/issues", params):
+        for items, url, _ in _pages(self.session, f"/repos/{repo}/issues", params):
             try:
                 yield [int(item["id"]) for item in items if "pull_request" not in item]
             except (KeyError, TypeError, ValueError):

@@ -7,8 +7,9 @@ that differs between endpoints and over time), the rest is read from
 `GET /rest/api/3/issue/{key}/changelog`, oldest first. Statuses are landed by
 id with their category key: names are localised and get renamed.
 
-Incremental runs ask for `updated >= cursor - overlap`. JQL dates are read in
-the API user's time zone, so the bound is written in the zone
+Incremental runs ask for `updated >= cursor - overlap`, newest first, the
+cursor riding on the last page (see paging.py). JQL dates are read in the
+API user's time zone, so the bound is written in the zone
 `/rest/api/3/myself` reports (or widened to cover any zone when it is hidden).
 
 `fields` holds what the marts read. The description is left out on purpose:
@@ -29,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
 log = logging.getLogger(__name__)
@@ -104,7 +106,11 @@ class JiraConnector:
         return f"({self.jql})" if self.jql.strip() else "created is not EMPTY"
 
     def search_jql(self, cursor: str | None) -> str:
-        """The configured scope, updated since the cursor minus the overlap, oldest first."""
+        """The configured scope, updated since the cursor minus the overlap, newest first.
+
+        Newest first, because an issue updated mid-run then moves ahead of
+        the pages still to read instead of pulling one back unread (paging.py).
+        """
         where = self._scope()
         if cursor:
             since = parse_instant(cursor) - self.overlap
@@ -116,10 +122,14 @@ class JiraConnector:
                 zone = UTC
             # JQL takes minutes in the user's zone; truncating them only widens.
             where += f' AND updated >= "{since.astimezone(zone):%Y-%m-%d %H:%M}"'
-        return f"{where} ORDER BY updated ASC"
+        return f"{where} ORDER BY updated DESC"
 
-    def _search(self, body: dict[str, Any]) -> Iterator[tuple[dict, str]]:
-        """Every page of a search: `nextPageToken` / `isLast`, or the older `startAt` / `total`."""
+    def _search(self, body: dict[str, Any]) -> Iterator[tuple[dict, str, bool]]:
+        """Every page of a search: (data, locator, is_last).
+
+        `nextPageToken` / `isLast` paging (the last page may omit the token key
+        entirely), or the older `startAt` / `maxResults` / `total`.
+        """
         body = dict(body)
         page_number = 0
         while True:
@@ -128,40 +138,40 @@ class JiraConnector:
             locator = f"{response.url}#page={page_number}"
             if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
                 raise SourceError(SOURCE, locator, "search page has no 'issues' list")
-            yield data, locator
             next_token = data.get("nextPageToken")
             if "isLast" in data or "nextPageToken" in data:
-                # The last page may omit the token key entirely.
-                if data.get("isLast") or not next_token:
-                    return
-                if next_token == body.get("nextPageToken"):
+                is_last = bool(data.get("isLast")) or not next_token
+                if not is_last and next_token == body.get("nextPageToken"):
                     raise SourceError(SOURCE, locator, "the same nextPageToken came back twice")
                 body["nextPageToken"] = next_token
-            else:  # older startAt / maxResults / total paging
+            else:
                 start = int(data.get("startAt", body.get("startAt", 0))) + len(data["issues"])
-                if not data["issues"] or start >= int(data.get("total", 0)):
-                    return
+                is_last = not data["issues"] or start >= int(data.get("total", 0))
                 body["startAt"] = start
+            yield data, locator, is_last
+            if is_last:
+                return
 
     def issue_pages(self, cursor: str | None, fields: tuple[str, ...] = BASE_FIELDS) -> Iterator[Page]:
-        """One Page per search page; the cursor is the latest `updated` seen."""
+        """One Page per search page; the last carries the cursor (the latest `updated` seen)."""
         body: dict[str, Any] = {
             "jql": self.search_jql(cursor),
             "fields": list(fields),
             "expand": "changelog",
             "maxResults": self.page_size,
         }
-        latest = cursor
-        for data, locator in self._search(body):
+        return cursor_on_last_page(self._issue_pages(body), "issues", cursor)
+
+    def _issue_pages(self, body: dict[str, Any]) -> Iterator[tuple[Page, str | None, bool]]:
+        for data, locator, is_last in self._search(body):
             page = Page(locator=locator)
             url = locator.split("#", 1)[0]
+            latest: str | None = None
             for issue in data["issues"]:
                 updated = self._land_issue(page, issue, locator, url)
                 if updated and (latest is None or updated > latest):
                     latest = updated
-            if latest:
-                page.cursors["issues"] = latest
-            yield page
+            yield page, latest, is_last
 
     def issue_ids(self) -> Iterator[list[str]]:
         """The ids of every issue in scope, a page at a time (the deletion sweep).
@@ -169,7 +179,7 @@ class JiraConnector:
         Only ids are asked for, which lets Jira answer with its largest pages.
         """
         body = {"jql": self._scope() + " ORDER BY created ASC", "fields": ["id"], "maxResults": 5000}
-        for data, locator in self._search(body):
+        for data, locator, _ in self._search(body):
             try:
                 yield [str(issue["id"]) for issue in data["issues"]]
             except (KeyError, TypeError):

@@ -6,9 +6,7 @@ Archived issues are included: Linear archives closed issues automatically
 after a while, and they still count. Trashed issues land flagged deleted.
 
 Linear lists by `updatedAt` newest first, so the cursor (the latest
-`updatedAt` seen) rides on the last page only: a run that stops half-way
-starts again from the old cursor, and the merge on the issue id keeps the
-re-read issues single.
+`updatedAt` seen) rides on the last page only (see paging.py).
 
 A GraphQL `errors` array (with HTTP 200 or 400) becomes a `SourceError`
 naming the messages and codes; Linear's `RATELIMITED` is waited out by the
@@ -25,6 +23,7 @@ from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
 SOURCE = "linear"
@@ -116,16 +115,18 @@ class LinearConnector:
             raise SourceError(SOURCE, response.url, "answer has no data.issues nodes and pageInfo")
         return connection, response.url
 
-    def _pages(self, query: str, variables: dict[str, Any]) -> Iterator[tuple[dict, str]]:
+    def _pages(self, query: str, variables: dict[str, Any]) -> Iterator[tuple[dict, str, bool]]:
+        """Every page of a connection: (connection, url, is_last)."""
         after: str | None = None
         while True:
             connection, url = self._query(query, {**variables, "after": after})
-            yield connection, url
             info = connection["pageInfo"]
-            if not info["hasNextPage"]:
-                return
-            if not info.get("endCursor") or info["endCursor"] == after:
+            is_last = not info["hasNextPage"]
+            if not is_last and (not info.get("endCursor") or info["endCursor"] == after):
                 raise SourceError(SOURCE, url, "hasNextPage without a new endCursor")
+            yield connection, url, is_last
+            if is_last:
+                return
             after = info["endCursor"]
 
     def issue_pages(self, cursor: str | None) -> Iterator[Page]:
@@ -133,21 +134,17 @@ class LinearConnector:
         if cursor:
             since = to_iso(parse_instant(cursor) - self.overlap)
             variables["filter"] = {"updatedAt": {"gte": since}}
-        latest = cursor
-        pending: Page | None = None
-        for number, (connection, url) in enumerate(self._pages(ISSUES_QUERY, variables), 1):
+        return cursor_on_last_page(self._issue_pages(variables), "issues", cursor)
+
+    def _issue_pages(self, variables: dict[str, Any]) -> Iterator[tuple[Page, str | None, bool]]:
+        for number, (connection, url, is_last) in enumerate(self._pages(ISSUES_QUERY, variables), 1):
             page = Page(locator=f"{url}#page={number}")
+            latest: str | None = None
             for issue in connection["nodes"]:
                 updated = self._land_issue(page, issue)
                 if updated and (latest is None or updated > latest):
                     latest = updated
-            if pending is not None:
-                yield pending
-            pending = page
-        if pending is not None:
-            if latest:
-                pending.cursors["issues"] = latest
-            yield pending
+            yield page, latest, is_last
 
     def _land_issue(self, page: Page, issue: Any) -> str | None:
         try:
@@ -173,5 +170,5 @@ class LinearConnector:
 
     def issue_ids(self) -> Iterator[list[str]]:
         """Ids of every issue not in the trash, a page at a time (the deletion sweep)."""
-        for connection, _ in self._pages(IDS_QUERY, {"first": 250}):
+        for connection, _, _ in self._pages(IDS_QUERY, {"first": 250}):
             yield [str(node["id"]) for node in connection["nodes"] if not node.get("trashed")]
