@@ -98,7 +98,10 @@ def test_polling_follows_link_headers_and_stops_on_the_empty_page(httpserver, co
     assert con.execute(
         "select locator, reason from raw.rejected_records where source = 'okta'"
     ).fetchall() == [
-        (httpserver.url_for("/api/v1/logs") + "?limit=3&after=tok-1#page=2", "event lacks a readable 'published'")
+        (
+            httpserver.url_for("/api/v1/logs") + "?limit=3&after=tok-1#page=2",
+            "event lacks a readable 'published'",
+        )
     ]
 
 
@@ -123,7 +126,8 @@ def test_names_and_network_details_are_not_landed(httpserver, con):
     serve(httpserver, OktaLog(PAGES))
     RawLoader(con, "run-1").land("okta", "system_log", connector(httpserver).log_pages(None))
     stored = "\n".join(
-        p for (p,) in con.execute(
+        p
+        for (p,) in con.execute(
             "select payload::varchar from raw.okta_system_log"
             " union all select payload from raw.rejected_records"
         ).fetchall()
@@ -185,8 +189,12 @@ def test_429_is_retried_after_the_reset(httpserver, con):
     def limited(request: Request) -> Response:
         calls["n"] += 1
         if calls["n"] == 1:
+            error = {
+                "errorCode": "E0000047",
+                "errorSummary": "API call exceeded rate limit due to too many requests.",
+            }
             return Response(
-                '{"errorCode": "E0000047", "errorSummary": "API call exceeded rate limit due to too many requests."}',
+                json.dumps(error),
                 status=429,
                 headers={"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(time.time()))},
             )
@@ -195,4 +203,3 @@ def test_429_is_retried_after_the_reset(httpserver, con):
     httpserver.expect_request("/api/v1/logs").respond_with_handler(limited)
     assert list(connector(httpserver).log_pages(None)) == []
     assert calls["n"] == 2
-

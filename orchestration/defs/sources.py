@@ -12,6 +12,7 @@ import dagster as dg
 from ingestion.extract import land_github, land_jira, land_okta
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.surveys.land import land_surveys
+from ingestion.sources.surveys.typeform import typeform_connector
 from ingestion.sources.usage_logs import land_usage_logs
 from orchestration.resources import WarehouseResource
 
@@ -98,8 +99,10 @@ def _land_usage(loader: RawLoader, settings) -> dict[str, StreamStats]:
 
 
 def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
+    # Files from the landing folder and forms from Typeform's API, one stream.
     surveys_dir = settings.landing_dir / "surveys"
-    stats = land_surveys(loader.con, loader, surveys_dir, settings.surveys, settings.salt)
+    typeform = typeform_connector(settings)  # None without TYPEFORM_TOKEN
+    stats = land_surveys(loader.con, loader, surveys_dir, settings.surveys, settings.salt, typeform=typeform)
     return {"responses": stats}
 
 
@@ -109,6 +112,8 @@ source_assets = [
     _source_asset("okta", lambda s: s.demo_mode or s.okta is not None, land_okta),
     _source_asset("usage", lambda s: (s.landing_dir / "usage").is_dir(), _land_usage),
     _source_asset(
-        "surveys", lambda s: (s.landing_dir / "surveys").is_dir() and bool(s.surveys), _land_surveys
+        "surveys",
+        lambda s: bool(s.surveys) and ((s.landing_dir / "surveys").is_dir() or s.typeform is not None),
+        _land_surveys,
     ),
 ]
