@@ -13,7 +13,7 @@ from ingestion.extract import land_github, land_jira, land_okta
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.surveys.land import land_surveys
 from ingestion.sources.surveys.typeform import typeform_connector
-from ingestion.sources.usage_logs import land_usage_logs
+from ingestion.sources.usage_logs import land_usage_logs, usage_file_mappings
 from orchestration.resources import WarehouseResource
 
 GROUP = "sources"
@@ -95,7 +95,8 @@ def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDe
 
 def _land_usage(loader: RawLoader, settings) -> dict[str, StreamStats]:
     usage_dir = settings.landing_dir / "usage"
-    return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage)}
+    per_file = usage_file_mappings(settings.config_file, settings.usage)  # [[usage_files]]
+    return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage, file_mappings=per_file)}
 
 
 def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
