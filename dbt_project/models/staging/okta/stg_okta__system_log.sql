@@ -16,7 +16,12 @@ renamed as (
         payload ->> '$.actor.type' as actor_type,
         lower(trim(payload ->> '$.actor.alternateId')) as actor_login,
         payload ->> '$.outcome.result' as outcome_result,
-        {{ okta_app_instance_name('payload') }} as app_instance_name,
+        -- the AppInstance entry of target[], wherever it stands (the object
+        -- itself: its siblings may lack a displayName)
+        list_filter(
+            json_extract(payload, '$.target[*]'),
+            lambda target: target ->> '$.type' = 'AppInstance'
+        )[1] ->> '$.displayName' as app_instance_name,
         _loaded_at as loaded_at,
         _run_id as run_id
 
