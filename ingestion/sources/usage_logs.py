@@ -409,6 +409,7 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
         source = READ_ARRAY if usage_file.kind == "json_array" else READ_LINES
         fields = _json_fields_sql(source, mapping)
     columns = {"timestamp": "ts", "user_email": "email", "tool": "tool", "event": "event"}
+    any_missing = " or ".join(f"{columns[key]} is null" for key in mapping.required)
     missing = ", ".join(
         f"case when {columns[key]} is null then {_sql_str(mapping.label(key))} end"
         for key in mapping.required
@@ -416,30 +417,37 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
     ts_label = _sql_str(mapping.label("timestamp"))
     # The value is quoted in the reason (short, scrubbed) so a reader sees what was wrong.
     ts_shown = _scrub_sql("left(ts, 40)")
+    # A good line passes one regex and one cast; the finer diagnosis runs only
+    # on the lines that fail them (CASE evaluates a branch for its rows only).
     sql = f"""
         select line_no, reason, payload,
                case when skipped then 'skipped' when reason is null then 'ok' else 'rejected' end
                    as status,
                coalesce(event_id, sha256($file || ':' || line_no)) as event_key,
-               try_cast(ts_norm as timestamptz) as occurred_at,
-               lower(email) as user_email, tool, event
+               occurred_at, lower(email) as user_email, tool, event
         from (
             select *,
                 case
                     when skipped then null
                     when problem is not null then problem
-                    when concat_ws(', ', {missing}) <> ''
+                    when {any_missing}
                         then 'missing required field: ' || concat_ws(', ', {missing})
+                    when occurred_at is not null then null
                     when regexp_full_match(ts_norm, {_sql_str(WITHOUT_OFFSET)})
                         then {ts_label} || ' has no UTC offset: "' || {ts_shown} || '"'
                     when not regexp_full_match(ts_norm, {_sql_str(WITH_OFFSET)})
                         then {ts_label} || ' is not an ISO 8601 date-time: "' || {ts_shown} || '"'
-                    when try_cast(ts_norm as timestamptz) is null
-                        then {ts_label} || ' is not a valid date-time: "' || {ts_shown} || '"'
+                    else {ts_label} || ' is not a valid date-time: "' || {ts_shown} || '"'
                 end as reason
             from (
-                select *, upper(ts) as ts_norm
-                from ({fields})
+                select *,
+                    -- without an offset DuckDB would assume one: the regex guards the cast
+                    case when regexp_full_match(ts_norm, {_sql_str(WITH_OFFSET)})
+                         then try_cast(ts_norm as timestamptz) end as occurred_at
+                from (
+                    select *, upper(ts) as ts_norm
+                    from ({fields})
+                )
             )
         )
     """
