@@ -338,3 +338,13 @@ def test_day_first_dates_under_an_english_header_and_anonymous_rows(con, tmp_pat
             stable_hash("anonymous", "pulse", "surveys/pulse-2026-Q1-uk.csv", "3"),
         ),
     ]
+
+
+def test_a_shorter_file_drops_its_earlier_quarantine_rows(con, landing):
+    load(con, landing, mappings=(PULSE,))
+    assert sorted(k for k in rejects(con) if k.startswith(Q1)) == [f"{Q1}:6", f"{Q1}:8", f"{Q1}:9"]
+    q1 = landing / Q1
+    q1.write_text("".join(q1.read_text(encoding="utf-8").splitlines(keepends=True)[:5]), encoding="utf-8")
+    stats = load(con, landing, mappings=(PULSE,), run_id="run-2")
+    assert stats.rows_rejected == 1  # the French file's line 6 only
+    assert list(rejects(con)) == [f"{Q2_FR}:6"]

@@ -14,10 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.config import UsageMapping
+from ingestion.config import ConfigError, UsageMapping, load_settings
 from ingestion.loader import RawLoader
 from ingestion.pages import SourceError
-from ingestion.sources.usage_logs import land_usage_logs
+from ingestion.sources import usage_logs
+from ingestion.sources.usage_logs import FieldMapping, land_usage_logs, usage_file_mappings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 MARCH = "usage/events-2026-03.jsonl"
@@ -169,6 +170,8 @@ def test_changed_file_replaces_its_earlier_rows(con, landing):
         ("ev-99", utc(2026, 3, 30, 8, 0), "zoe@example.com", "Jira", "issue_viewed", 1)
     ]
     assert len(events(con, APRIL)) == 2  # other files untouched
+    # the old content's quarantined lines went with it; the other files' stay
+    assert [locator for locator, _, _ in rejects(con)] == [f"{APRIL}:3", f"{MAY}:4"]
     sha = hashlib.sha256(march.read_bytes()).hexdigest()
     assert con.execute(
         "select sha256, rows_landed, run_id from raw.loaded_files where path = ?", [MARCH]
@@ -212,3 +215,169 @@ def test_missing_csv_column_names_the_file(con, tmp_path):
     (usage / "bad.csv").write_text("when,user_email,tool,event\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"usage/bad.csv: CSV header has no column 'timestamp'"):
         load(con, tmp_path / "landing")
+
+
+# -- per-file mappings: Segment track events, a log without a tool column ----------------
+
+SEGMENT = "usage/segment-2026-05.jsonl"
+MIRO = "usage/miro-audit-2026-05.csv"
+PER_FILE_TOML = """
+[usage]
+timestamp = "timestamp"
+user_email = "user_email"
+
+[[usage_files]]                      # Segment track events (an S3 / webhook export)
+files = "segment-*.jsonl*"
+user_email = ["userId", "anonymousId"]
+tool = "properties.tool"
+event_id = "messageId"
+only = { type = "track" }            # identify / page / group calls are not uses
+
+[[usage_files]]                      # Miro's audit log: every line is a Miro event
+files = "miro-audit-*.csv"
+timestamp = "Date"
+user_email = "Actor email"
+event = "Action"
+event_id = "Event ID"
+tool_name = "Miro"
+"""
+
+
+@pytest.fixture
+def per_file(tmp_path) -> tuple[Path, list[FieldMapping]]:
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    for name in ("segment-2026-05.jsonl", "miro-audit-2026-05.csv", "events-2026-03.jsonl"):
+        shutil.copy(FIXTURES / name, usage)
+    config = tmp_path / "productops.toml"
+    config.write_text(PER_FILE_TOML, encoding="utf-8")
+    return tmp_path / "landing", usage_file_mappings(config, UsageMapping())
+
+
+def load_per_file(con, landing_and_mappings, run_id: str = "run-1"):
+    landing, mappings = landing_and_mappings
+    loader = RawLoader(con, run_id)
+    return land_usage_logs(con, loader, landing / "usage", UsageMapping(), file_mappings=mappings)
+
+
+def test_segment_track_events(con, per_file):
+    load_per_file(con, per_file)
+    assert events(con, SEGMENT) == [
+        ("ajs-next-1746601a1b2c3d4e5f6", datetime(2026, 5, 6, 9, 12, 7, 815000, tzinfo=UTC),
+         "ann@example.com", "Miro", "Board Opened", 1),
+        # no userId: the anonymousId stands in (it will match nobody on the roster)
+        ("ajs-next-1746603a1b2c3d4e5f6", utc(2026, 5, 6, 23, 30),
+         "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", "Miro", "Board Opened", 3),
+        # 01:30 at +02:00 is still the 6th in UTC; line 4 repeated line 1's messageId
+        ("ajs-next-1746606a1b2c3d4e5f6", utc(2026, 5, 6, 23, 30),
+         "bob@example.com", "Figma", "File Opened", 6),
+    ]  # fmt: skip
+    got = {locator: reason for locator, reason, _ in rejects(con) if locator.startswith(SEGMENT)}
+    assert got == {
+        # lines 2 and 5 (identify, page) are skipped, not quarantined
+        f"{SEGMENT}:7": "missing required field: userId or anonymousId",
+        f"{SEGMENT}:8": 'timestamp has no UTC offset: "2026-05-07T10:00:00"',
+        f"{SEGMENT}:9": "missing required field: properties.tool",
+    }
+
+
+def test_segment_quarantine_keeps_mapped_fields_only(con, per_file):
+    load_per_file(con, per_file)
+    payloads = {locator: payload for locator, _, payload in rejects(con)}
+    assert payloads[f"{SEGMENT}:7"] == (
+        '{"timestamp":"2026-05-07T09:00:00.000Z","properties.tool":"Miro","event":"Board Opened",'
+        '"messageId":"ajs-next-1746607a1b2c3d4e5f6"}'
+    )
+    stored = "\n".join(str(row) for row in con.execute("from raw.rejected_records").fetchall())
+    for private in ("Gus Halvorsen", "Ann Lindqvist", "203.0.113.77", "@example.com"):
+        assert private not in stored
+
+
+def test_a_file_can_name_its_tool(con, per_file):
+    stats = load_per_file(con, per_file)
+    assert events(con, MIRO) == [
+        ("m-1", utc(2026, 5, 7, 8, 0), "carol@example.com", "Miro", "board_viewed", 2),
+        ("m-2", utc(2026, 5, 8, 0, 59, 59), "dave@example.com", "Miro", "board_edited", 3),
+    ]
+    assert [(loc, reason) for loc, reason, _ in rejects(con) if loc.startswith(MIRO)] == [
+        (f"{MIRO}:4", "missing required field: Actor email")
+    ]
+    # the other files keep the [usage] defaults
+    assert len(events(con, MARCH)) == 3
+    assert (stats.rows_landed, stats.rows_rejected) == (3 + 2 + 3, 3 + 1 + 5)
+
+
+def test_a_dotted_name_prefers_a_key_that_holds_the_dots(con, tmp_path):
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    (usage / "x.jsonl").write_text(
+        '{"timestamp":"2026-06-01T10:00:00Z","user_email":"a@example.com","event":"e",'
+        '"app.name":"Jira","app":{"name":"Figma"}}\n'
+        '{"timestamp":"2026-06-01T10:00:00Z","user_email":"b@example.com","event":"e","app":{"name":"Figma"}}\n',
+        encoding="utf-8",
+    )
+    load(con, tmp_path / "landing", mapping=UsageMapping(tool="app.name", event_id=None))
+    assert [(e[2], e[3]) for e in events(con)] == [("a@example.com", "Jira"), ("b@example.com", "Figma")]
+
+
+def test_usage_files_configuration_errors(tmp_path):
+    config = tmp_path / "productops.toml"
+    config.write_text('[[usage_files]]\nfiles = "a-*.jsonl"\ntool_column = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown keys \['tool_column'\]"):
+        usage_file_mappings(config, UsageMapping())
+    config.write_text('[[usage_files]]\ntool = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="needs files"):
+        usage_file_mappings(config, UsageMapping())
+    config.write_text('[[usage_files]]\nfiles = "a"\nuser_email = [1]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="user_email must be a field name"):
+        usage_file_mappings(config, UsageMapping())
+    assert usage_file_mappings(None, UsageMapping()) == []
+
+
+def test_per_file_tables_leave_the_settings_loadable(tmp_path, per_file):
+    settings = load_settings(
+        {"PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"), "PRODUCTOPS_DEMO_DIR": str(tmp_path)}
+    )
+    assert settings.usage == UsageMapping()
+    mappings = usage_file_mappings(settings.config_file, settings.usage)
+    assert [m.files for m in mappings] == ["segment-*.jsonl*", "miro-audit-*.csv"]
+    assert mappings[0].user_email == ("userId", "anonymousId")
+    assert mappings[0].timestamp == ("timestamp",)  # from [usage]
+
+
+def test_the_memory_limit_applies_while_loading_and_is_restored(con, landing, monkeypatch):
+    seen = []
+    original = usage_logs._land_file
+
+    def spy(con, *args):
+        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return original(con, *args)
+
+    monkeypatch.setattr(usage_logs, "_land_file", spy)
+    setting = "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+    default = con.execute(setting).fetchall()
+    load(con, landing)
+    assert seen == ["953.6 MiB"] * 3  # 1 GB, as DuckDB prints it
+    assert con.execute(setting).fetchall() == default
+    con.execute("set memory_limit = '3GiB'")  # a limit of the caller's own
+    load(con, landing)
+    assert con.execute(setting).fetchall() == [("3.0 GiB", True)]
+
+
+def test_a_large_file_loads_under_a_small_memory_limit(con, tmp_path):
+    # 200 000 events, each with its own id, under 128 MB: what does not fit spills to disk
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    con.execute(
+        """
+        copy (
+            select '2026-05-01T00:00:00Z'::varchar as timestamp,
+                   'user' || (i % 97) || '@example.com' as user_email,
+                   'Jira' as tool, 'issue_viewed' as event, 'ev-' || i as event_id
+            from range(200000) r(i)
+        ) to '{}' (format json)
+        """.format(usage / "big.jsonl")
+    )
+    loader = RawLoader(con, "run-1")
+    stats = land_usage_logs(con, loader, usage, UsageMapping(), memory_limit="128MB")
+    assert (stats.rows_landed, stats.rows_rejected) == (200000, 0)

@@ -1,24 +1,72 @@
 """Okta System Log: `GET /api/v1/logs`, polled forward from a cursor.
 
-Pages follow the `Link: rel="next"` header. Without `until`, Okta always
-returns a next link, so an empty page ends the loop. Only SSO events matter
-to adoption; the filter asks Okta for just those.
+Only successful SSO sign-ins to apps matter to adoption, so the query asks
+Okta for just those (`eventType` and `outcome.result` in the filter); dbt
+staging checks the outcome again, because a filter typo would otherwise count
+failures as use.
+
+Paging follows the `Link: <…>; rel="next"` header; Okta sends one `link`
+header line per relation, which requests joins into one `Link` value and
+`response.links` splits again. When polling (no `until`), Okta always returns
+a next link, even after the last event, so an empty page ends the loop. A
+bounded request (with `until`) ends when no next link is left; an empty page
+there is only a gap in time and is followed.
+
+Rate limits: 429s are retried by the shared session, which waits for
+`x-rate-limit-reset`; a page that reports `x-rate-limit-remaining: 0` makes
+the connector wait for the reset before asking for the next one.
+
+Data minimisation: the warehouse needs the actor's id and login and the app,
+never the names or network details Okta adds, so display names of people and
+IP/geolocation fields are removed before an event is landed.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
 from ingestion.timeparse import parse_instant, to_iso
 
+log = logging.getLogger(__name__)
+
 SOURCE = "okta"
-SSO_FILTER = 'eventType eq "user.authentication.sso"'
+STREAM = "system_log"
+SSO_FILTER = 'eventType eq "user.authentication.sso" and outcome.result eq "SUCCESS"'
+PERSON_TYPES = {"User", "AppUser"}  # targets whose displayName is a person's name
+
+
+def okta_time(moment: datetime) -> str:
+    """The form Okta documents for `since` / `until`: UTC, milliseconds, `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def minimised(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without people's display names and network details."""
+    out = dict(event)
+    if isinstance(out.get("actor"), dict):
+        out["actor"] = {k: v for k, v in out["actor"].items() if k != "displayName"}
+    if isinstance(out.get("target"), list):
+        out["target"] = [
+            {k: v for k, v in t.items() if not (k == "displayName" and t.get("type") in PERSON_TYPES)}
+            if isinstance(t, dict)
+            else t
+            for t in out["target"]
+        ]
+    if isinstance(out.get("client"), dict):
+        out["client"] = {
+            k: v for k, v in out["client"].items() if k not in ("ipAddress", "geographicalContext")
+        }
+    if isinstance(out.get("request"), dict):
+        out["request"] = {k: v for k, v in out["request"].items() if k != "ipChain"}
+    return out
 
 
 @dataclass
@@ -26,19 +74,37 @@ class OktaConnector:
     session: SourceSession
     overlap: timedelta = timedelta(minutes=5)
     page_size: int = 1000
-    initial_lookback: timedelta = timedelta(days=90)  # Okta keeps 90 days
+    initial_lookback: timedelta = timedelta(days=89)  # Okta keeps 90 days
+    max_reset_wait: float = 120.0
+    clock: Any = field(default=lambda: datetime.now(UTC), repr=False)
 
-    def log_pages(self, cursor: str | None, default_since: str | None = None) -> Iterator[Page]:
+    def log_pages(
+        self,
+        cursor: str | None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Iterator[Page]:
+        """Pages of SSO events from `since` (default: the cursor minus an
+        overlap, else the start of Okta's retention) up to `until` (default:
+        now, polling). Each page carries the newest `published` seen so far as
+        the cursor, which never moves back."""
+        if since is None:
+            since = (
+                parse_instant(cursor) - self.overlap
+                if cursor
+                else self.clock() - self.initial_lookback
+            )
         params: dict[str, Any] = {
+            "since": okta_time(since),
             "limit": self.page_size,
             "sortOrder": "ASCENDING",
             "filter": SSO_FILTER,
         }
-        if cursor:
-            params["since"] = to_iso(parse_instant(cursor) - self.overlap)
-        elif default_since:
-            params["since"] = default_since
+        if until is not None:
+            params["until"] = okta_time(until)
+        polling = until is None
         url: str | None = "/api/v1/logs"
+        seen: set[str] = set()
         latest = cursor
         number = 0
         while url:
@@ -46,35 +112,55 @@ class OktaConnector:
             data, response = self.session.json("GET", url, params=params)
             if not isinstance(data, list):
                 raise SourceError(SOURCE, response.url, "expected a JSON list of events")
-            if not data:
-                return
-            page = Page(locator=f"{response.url}#page={number}")
-            for event in data:
-                try:
-                    published = to_iso(parse_instant(event["published"]))
-                    page.add(
-                        "okta_system_log",
-                        {
-                            "event_uuid": event["uuid"],
-                            "published_at": published,
-                            "event_type": event["eventType"],
-                            "payload": event,
-                        },
+            next_url = response.links.get("next", {}).get("url")
+            if data:
+                page, latest = self._page(data, f"{response.url}#page={number}", latest)
+                yield page
+            elif polling:
+                return  # Okta links onward forever; nothing new has been published
+            seen.add(response.url)
+            if next_url in seen:
+                return  # a next link back to a page already read: no progress possible
+            self._respect_rate_limit(response.headers)
+            url, params = next_url, {}
+
+    def _page(self, events: list[Any], locator: str, latest: str | None) -> tuple[Page, str | None]:
+        page = Page(locator=locator)
+        for event in events:
+            try:
+                published = to_iso(parse_instant(event["published"]))
+                page.add(
+                    "okta_system_log",
+                    {
+                        "event_uuid": event["uuid"],
+                        "published_at": published,
+                        "event_type": event["eventType"],
+                        "payload": minimised(event),
+                    },
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                page.rejected.append(
+                    Rejected(
+                        STREAM,
+                        locator,
+                        f"event lacks a readable {exc}",
+                        json.dumps(minimised(event) if isinstance(event, dict) else event)[:10000],
                     )
-                except (KeyError, TypeError, ValueError) as exc:
-                    page.rejected.append(
-                        Rejected(
-                            "system_log",
-                            page.locator,
-                            f"event lacks a readable {exc}",
-                            json.dumps(event)[:10000],
-                        )
-                    )
-                    continue
-                if latest is None or published > latest:
-                    latest = published
-            if latest:
-                page.cursors["system_log"] = latest
-            yield page
-            url = response.links.get("next", {}).get("url")
-            params = {}
+                )
+                continue
+            if latest is None or parse_instant(published) > parse_instant(latest):
+                latest = published
+        if latest:
+            page.cursors[STREAM] = latest
+        return page, latest
+
+    def _respect_rate_limit(self, headers: Any) -> None:
+        """Wait for the window to reset when the last page used up the quota."""
+        if headers.get("x-rate-limit-remaining", "").strip() != "0":
+            return
+        reset = headers.get("x-rate-limit-reset", "").strip()
+        if not reset.isdigit():
+            return
+        wait = min(max(0.0, int(reset) - time.time()) + 1.0, self.max_reset_wait)
+        log.warning("okta: rate limit used up, waiting %.0fs for the reset", wait)
+        self.session.sleep(wait)

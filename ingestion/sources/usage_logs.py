@@ -1,29 +1,41 @@
 """Usage event logs from `<landing>/usage/` (JSONL, JSON arrays, CSV; gzip allowed).
 
-Every file is read by DuckDB itself, never row by row in Python, so a file of
-ten million lines loads in bounded memory. Each file is first read as plain
-lines of text (that keeps exact line numbers for quarantine locators), then
-classified in SQL: blank lines are skipped, unusable lines go to
-`raw.rejected_records`, the rest land in `raw.usage_events`. A file lands in
-one transaction together with its `raw.loaded_files` row, so an unchanged file
-is skipped on the next run and a changed one replaces its earlier rows.
+Every file is read by DuckDB itself, never row by row in Python, and under a
+DuckDB memory limit (spilling to disk past it), so a file of ten million lines
+loads in bounded memory. Each file is first read as plain lines of text (that
+keeps exact line numbers for quarantine locators), then classified in SQL:
+blank lines are skipped, unusable lines go to `raw.rejected_records`, the rest
+land in `raw.usage_events`. A file lands in one transaction together with its
+`raw.loaded_files` row, so an unchanged file is skipped on the next run and a
+changed one replaces its earlier rows (and its earlier quarantined lines).
+
+Where each field is read comes from `[usage]` (every file) and, per group of
+files, `[[usage_files]]` tables of the configuration file (`FieldMapping`): a
+field may be a key, a dotted path into nested JSON (`properties.tool`), or a
+list of alternatives of which the first non-blank wins (Segment's `userId`,
+then `anonymousId`); a file may name its tool outright (`tool_name`) and keep
+only some lines (`only = {type = "track"}`).
 """
 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import gzip
 import hashlib
 import logging
 import re
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import duckdb
 
-from ingestion.config import UsageMapping
+from ingestion.config import ConfigError, UsageMapping
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.pages import SourceError
 from ingestion.raw_tables import RAW_SCHEMA
@@ -34,6 +46,10 @@ SOURCE = "usage"
 STREAM = "events"
 SUFFIXES = (".jsonl", ".json", ".csv")
 CSV_DELIMITERS = (",", ";", "\t")
+# DuckDB settings while a file loads: past the limit, sorts and joins spill to
+# `<warehouse>.tmp/`. 1 GB keeps a 10-million-line file within ~1.1 GB RSS.
+MEMORY_LIMIT = "1GB"
+PAYLOAD_CHARS = 2000  # of an unreadable line kept in quarantine
 
 # An email anywhere in text that goes to quarantine or into an error message
 # is replaced by this, whatever field it sits in.
@@ -61,6 +77,101 @@ READ_ARRAY = """
 """
 
 
+# -- where fields are read -------------------------------------------------------------
+
+FIELD_KEYS = ("timestamp", "user_email", "tool", "event", "event_id")
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    """A field as alternatives: a name, or a list of names (first non-blank wins)."""
+    if value is None or value == "":
+        return ()
+    names = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, list | tuple) else None
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError(f"usage: {key} must be a field name or a list of field names, not {value!r}")
+    return names
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Where the fields of one group of usage files are read.
+
+    Each field is a tuple of alternatives, the first non-blank value wins. In
+    JSON a name is a top-level key or, with dots, a path into nested objects
+    (`properties.tool`; a top-level key that itself contains the dots wins);
+    in CSV it is a header. `tool_name` gives every event of the files one
+    tool; `only` keeps the lines whose fields equal the given values and
+    skips the others (neither landed nor quarantined).
+    """
+
+    files: str = "*"  # glob against the path under usage/
+    timestamp: tuple[str, ...] = ("timestamp",)
+    user_email: tuple[str, ...] = ("user_email",)
+    tool: tuple[str, ...] = ("tool",)
+    event: tuple[str, ...] = ("event",)
+    event_id: tuple[str, ...] = ("event_id",)
+    tool_name: str | None = None
+    only: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_usage(cls, mapping: UsageMapping) -> FieldMapping:
+        """The `[usage]` section, which applies to every file."""
+        return cls(**{key: _names(getattr(mapping, key), key) for key in FIELD_KEYS})
+
+    def override(self, raw: Mapping[str, Any]) -> FieldMapping:
+        """A `[[usage_files]]` table: the keys it sets, over these."""
+        data = dict(raw)
+        known = {"files", "tool_name", "only", *FIELD_KEYS}
+        if unknown := sorted(set(data) - known):
+            raise ConfigError(f"usage_files {data.get('files')!r}: unknown keys {unknown}")
+        if not isinstance(data.get("files"), str) or not data["files"]:
+            raise ConfigError("usage_files: each table needs files, a glob under usage/")
+        only = data.pop("only", {})
+        if not isinstance(only, Mapping) or not all(isinstance(v, str) for v in only.values()):
+            raise ConfigError(f"usage_files {data['files']!r}: only must map field names to text values")
+        fields = {key: _names(data[key], key) for key in FIELD_KEYS if key in data}
+        tool_name = data.get("tool_name")
+        if tool_name is not None and not (isinstance(tool_name, str) and tool_name.strip()):
+            raise ConfigError(f"usage_files {data['files']!r}: tool_name must be a tool's name")
+        return FieldMapping(
+            files=data["files"],
+            **{key: fields.get(key, getattr(self, key)) for key in FIELD_KEYS},
+            tool_name=tool_name,
+            only=tuple(sorted(only.items())),
+        )
+
+    def matches(self, relative_to_usage: str) -> bool:
+        return fnmatch.fnmatchcase(relative_to_usage, self.files)
+
+    def label(self, key: str) -> str:
+        return " or ".join(getattr(self, key)) or key
+
+    @property
+    def required(self) -> dict[str, tuple[str, ...]]:
+        """The fields every event needs (the tool comes from tool_name if set)."""
+        keys = ["timestamp", "user_email", "event"] + ([] if self.tool_name else ["tool"])
+        return {key: getattr(self, key) for key in keys}
+
+
+def usage_file_mappings(config_file: Path | None, base: UsageMapping) -> list[FieldMapping]:
+    """The `[[usage_files]]` tables of the configuration file, in order, each
+    over the `[usage]` defaults; the first whose glob matches a file wins."""
+    default = FieldMapping.from_usage(base)
+    if config_file is None or not config_file.exists():
+        return []
+    with config_file.open("rb") as fh:
+        tables = tomllib.load(fh).get("usage_files", [])
+    if not isinstance(tables, list):
+        raise ConfigError("usage_files must be an array of tables: [[usage_files]]")
+    return [default.override(table) for table in tables]
+
+
+def mapping_for(
+    relative_to_usage: str, base: FieldMapping, file_mappings: Sequence[FieldMapping]
+) -> FieldMapping:
+    return next((m for m in file_mappings if m.matches(relative_to_usage)), base)
+
+
 class UsageFileError(SourceError):
     """One usage file could not be read at all; the other files still land."""
 
@@ -80,40 +191,70 @@ def land_usage_logs(
     con: duckdb.DuckDBPyConnection,
     loader: RawLoader,
     usage_dir: Path,
-    mapping: UsageMapping,
+    mapping: UsageMapping | FieldMapping,
     landing_dir: Path | None = None,
+    file_mappings: Sequence[FieldMapping] = (),
+    memory_limit: str | None = MEMORY_LIMIT,
 ) -> StreamStats:
     """Land every usage log under `usage_dir`; one transaction per file.
 
-    `_source_file` is stored relative to `landing_dir` (default: the parent of
-    `usage_dir`, i.e. `usage/<name>`). Files that cannot be read at all are
-    reported together in one `SourceError` after the others have landed.
+    Each file is read with the first of `file_mappings` whose glob matches its
+    path under `usage_dir`, else with `mapping`. `_source_file` is stored
+    relative to `landing_dir` (default: the parent of `usage_dir`, i.e.
+    `usage/<name>`). Files that cannot be read at all are reported together
+    in one `SourceError` after the others have landed.
     """
     landing_dir = landing_dir or usage_dir.parent
+    base = mapping if isinstance(mapping, FieldMapping) else FieldMapping.from_usage(mapping)
     stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
     failures: list[str] = []
-    for path in find_usage_files(usage_dir):
-        relative = path.relative_to(landing_dir).as_posix()
-        try:
-            usage_file = UsageFile(path, relative, _file_kind(path))
-            landed, rejected = _land_file(con, loader.run_id, usage_file, mapping)
-        except UsageFileError as exc:
-            failures.append(f"{exc.where}: {exc.message}")
-            continue
-        except (OSError, UnicodeDecodeError, EOFError) as exc:  # unreadable, not UTF-8, bad gzip
-            failures.append(f"{relative}: cannot read the file: {type(exc).__name__}")
-            continue
-        if landed is None:
-            continue  # unchanged since it was loaded
-        stats.pages += 1
-        stats.rows_landed += landed
-        stats.rows_rejected += rejected
+    with duckdb_settings(con, memory_limit=memory_limit, preserve_insertion_order="false"):
+        for path in find_usage_files(usage_dir):
+            relative = path.relative_to(landing_dir).as_posix()
+            fields = mapping_for(path.relative_to(usage_dir).as_posix(), base, file_mappings)
+            try:
+                usage_file = UsageFile(path, relative, _file_kind(path))
+                landed, rejected = _land_file(con, loader.run_id, usage_file, fields)
+            except UsageFileError as exc:
+                failures.append(f"{exc.where}: {exc.message}")
+                continue
+            except (OSError, UnicodeDecodeError, EOFError) as exc:  # unreadable, not UTF-8, bad gzip
+                failures.append(f"{relative}: cannot read the file: {type(exc).__name__}")
+                continue
+            if landed is None:
+                continue  # unchanged since it was loaded
+            stats.pages += 1
+            stats.rows_landed += landed
+            stats.rows_rejected += rejected
     loader.log_stream(SOURCE, STREAM, stats)
     if failures:
         raise SourceError(
             SOURCE, str(usage_dir), f"{len(failures)} file(s) not loaded: " + "; ".join(failures)
         )
     return stats
+
+
+@contextmanager
+def duckdb_settings(con: duckdb.DuckDBPyConnection, **settings: str | None) -> Iterator[None]:
+    """DuckDB settings for the duration of a block, restored afterwards (they
+    are global to the database instance, not the connection). DuckDB shows a
+    memory limit rounded, so a value equal to the default is restored by
+    RESET, exactly; another one as shown."""
+    wanted = {name: value for name, value in settings.items() if value is not None}
+    previous = {name: _current_setting(con, name) for name in wanted}
+    for name, value in wanted.items():
+        con.execute(f"set {name} = {_sql_str(value)}")
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            con.execute(f"reset {name}")
+            if _current_setting(con, name) != value:
+                con.execute(f"set {name} = {_sql_str(value)}")
+
+
+def _current_setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    return con.execute("select current_setting(?)::varchar", [name]).fetchall()[0][0]
 
 
 def find_usage_files(usage_dir: Path) -> list[Path]:
@@ -163,7 +304,7 @@ def scrub_emails(text: str) -> str:
 
 
 def _land_file(
-    con: duckdb.DuckDBPyConnection, run_id: str, usage_file: UsageFile, mapping: UsageMapping
+    con: duckdb.DuckDBPyConnection, run_id: str, usage_file: UsageFile, mapping: FieldMapping
 ) -> tuple[int | None, int]:
     """Returns (rows landed, rows rejected); landed is None for a skipped file."""
     sha256 = file_sha256(usage_file.path)
@@ -184,8 +325,14 @@ def _land_file(
                 f"delete from {RAW_SCHEMA}.usage_events where _source_file = ?",
                 [usage_file.relative],
             ).fetchall()
-        landed = _insert_events(con, classified, params)
+            con.execute(
+                f"delete from {RAW_SCHEMA}.rejected_records"
+                " where source = ? and stream = ? and starts_with(locator, ?)",
+                [SOURCE, STREAM, usage_file.relative + ":"],
+            ).fetchall()
+        # The few rejects first, while the memory is free for the big insert.
         rejected = _insert_rejects(con, classified, params)
+        landed = _insert_events(con, classified, params)
         con.execute(
             f"insert or replace into {RAW_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, ?)",
             [usage_file.relative, sha256, STREAM, landed, run_id, now],
@@ -253,50 +400,54 @@ def _scrub_sql(expr: str) -> str:
     return f"regexp_replace({expr}, {_sql_str(EMAIL_SQL_PATTERN)}, '{REDACTED}', 'g')"
 
 
-def _classified_sql(usage_file: UsageFile, mapping: UsageMapping) -> tuple[str, dict]:
-    """SQL yielding line_no, status (ok | rejected | blank), reason, payload and
+def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, dict]:
+    """SQL yielding line_no, status (ok | rejected | skipped), reason, payload and
     the typed event columns; `$path` is its only parameter."""
     if usage_file.kind == "csv":
         fields = _csv_fields_sql(usage_file, mapping)
     else:
         source = READ_ARRAY if usage_file.kind == "json_array" else READ_LINES
         fields = _json_fields_sql(source, mapping)
-    names = {
-        "ts": mapping.timestamp,
-        "email": mapping.user_email,
-        "tool": mapping.tool,
-        "event": mapping.event,
-    }
+    columns = {"timestamp": "ts", "user_email": "email", "tool": "tool", "event": "event"}
+    any_missing = " or ".join(f"{columns[key]} is null" for key in mapping.required)
     missing = ", ".join(
-        f"case when {column} is null then {_sql_str(name)} end" for column, name in names.items()
+        f"case when {columns[key]} is null then {_sql_str(mapping.label(key))} end"
+        for key in mapping.required
     )
-    ts_label = _sql_str(mapping.timestamp)
+    ts_label = _sql_str(mapping.label("timestamp"))
     # The value is quoted in the reason (short, scrubbed) so a reader sees what was wrong.
     ts_shown = _scrub_sql("left(ts, 40)")
+    # A good line passes one regex and one cast; the finer diagnosis runs only
+    # on the lines that fail them (CASE evaluates a branch for its rows only).
     sql = f"""
         select line_no, reason, payload,
-               case when blank then 'blank' when reason is null then 'ok' else 'rejected' end
+               case when skipped then 'skipped' when reason is null then 'ok' else 'rejected' end
                    as status,
                coalesce(event_id, sha256($file || ':' || line_no)) as event_key,
-               try_cast(ts_norm as timestamptz) as occurred_at,
-               lower(email) as user_email, tool, event
+               occurred_at, lower(email) as user_email, tool, event
         from (
             select *,
                 case
-                    when blank then null
+                    when skipped then null
                     when problem is not null then problem
-                    when concat_ws(', ', {missing}) <> ''
+                    when {any_missing}
                         then 'missing required field: ' || concat_ws(', ', {missing})
+                    when occurred_at is not null then null
                     when regexp_full_match(ts_norm, {_sql_str(WITHOUT_OFFSET)})
                         then {ts_label} || ' has no UTC offset: "' || {ts_shown} || '"'
                     when not regexp_full_match(ts_norm, {_sql_str(WITH_OFFSET)})
                         then {ts_label} || ' is not an ISO 8601 date-time: "' || {ts_shown} || '"'
-                    when try_cast(ts_norm as timestamptz) is null
-                        then {ts_label} || ' is not a valid date-time: "' || {ts_shown} || '"'
+                    else {ts_label} || ' is not a valid date-time: "' || {ts_shown} || '"'
                 end as reason
             from (
-                select *, upper(ts) as ts_norm
-                from ({fields})
+                select *,
+                    -- without an offset DuckDB would assume one: the regex guards the cast
+                    case when regexp_full_match(ts_norm, {_sql_str(WITH_OFFSET)})
+                         then try_cast(ts_norm as timestamptz) end as occurred_at
+                from (
+                    select *, upper(ts) as ts_norm
+                    from ({fields})
+                )
             )
         )
     """
@@ -307,26 +458,72 @@ def _nonblank(expr: str) -> str:
     return f"nullif(trim({expr}), '')"
 
 
-def _json_fields_sql(source: str, mapping: UsageMapping) -> str:
-    paths = [mapping.timestamp, mapping.user_email, mapping.tool, mapping.event]
-    if mapping.event_id:
-        paths.append(mapping.event_id)
-    path_list = "[" + ", ".join(_sql_str(_json_path(p)) for p in paths) + "]"
-    event_id = _nonblank("f[5]") if mapping.event_id else "null"
-    email_key = _sql_str(mapping.user_email)
-    without_email = f"json_merge_patch(text, json_object({email_key}, null))::varchar"
+def _first(exprs: list[str]) -> str:
+    """The first non-blank of several values, or null."""
+    values = [_nonblank(e) for e in exprs]
+    if not values:
+        return "null"
+    return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+
+
+def _mapped_payload(mapping: FieldMapping, values: dict[str, str]) -> str:
+    """A rejected row's mapped fields as a JSON object, nulls left out; the
+    user's identity and anything unmapped (names in traits, free text) never
+    reach quarantine."""
+    pairs = ", ".join(
+        f"{_sql_str(mapping.label(key))}, {values[key]}"
+        for key in ("timestamp", "tool", "event", "event_id")
+        if not (key == "tool" and mapping.tool_name)
+    )
+    return f"json_merge_patch('{{}}', json_object({pairs}))::varchar"
+
+
+class _JsonPaths:
+    """Collects the JSON paths to extract in one pass; hands out their positions."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    def field(self, names: tuple[str, ...]) -> list[str]:
+        """`f[i]` expressions for each name: the literal key, then the dotted path."""
+        exprs = []
+        for name in names:
+            candidates = [_json_path(name)]
+            if "." in name:
+                candidates.append("$." + ".".join(_json_path(part)[2:] for part in name.split(".")))
+            for path in candidates:
+                self.paths.append(path)
+                exprs.append(f"f[{len(self.paths)}]")
+        return exprs
+
+    def sql_list(self) -> str:
+        return "[" + ", ".join(_sql_str(p) for p in self.paths) + "]"
+
+
+def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
+    paths = _JsonPaths()
+    values = {key: _first(paths.field(getattr(mapping, key))) for key in FIELD_KEYS}
+    if mapping.tool_name:
+        values["tool"] = _sql_str(mapping.tool_name)
+    keep = [
+        f"coalesce({_first(paths.field((name,)))}, '') = {_sql_str(value)}" for name, value in mapping.only
+    ]
+    skipped = f"not ({' and '.join(keep)})" if keep else "false"
     return f"""
-        select line_no, blank, problem,
-               {_nonblank("f[1]")} as ts, {_nonblank("f[2]")} as email,
-               {_nonblank("f[3]")} as tool, {_nonblank("f[4]")} as event,
-               {event_id} as event_id,
-               {_scrub_sql(f"case when problem is null then {without_email} else text end")}
-                   as payload
+        select line_no, problem,
+               blank or (problem is null and {skipped}) as skipped,
+               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["tool"]} as tool, {values["event"]} as event,
+               {values["event_id"]} as event_id,
+               case
+                   when problem is null then {_mapped_payload(mapping, values)}
+                   else {_scrub_sql(f"left(text, {PAYLOAD_CHARS})")}
+               end as payload
         from (
             select *,
                 -- CASE guards every JSON function: on invalid JSON they raise
                 -- an error quoting the line, email included.
-                case when problem is null then json_extract_string(text, {path_list}) end as f
+                case when problem is null then json_extract_string(text, {paths.sql_list()}) end as f
             from (
                 select line_no, text, blank,
                     case
@@ -364,39 +561,39 @@ def _csv_column(header: list[str], name: str) -> int | None:
     return None
 
 
-def _csv_fields_sql(usage_file: UsageFile, mapping: UsageMapping) -> str:
+def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
     """CSV lines are split in SQL (one record per line, RFC 4180 quoting), so
     that every record keeps its true line number, blank lines included."""
     header, delimiter = read_csv_header(usage_file.path)
-    required = {
-        "ts": mapping.timestamp,
-        "email": mapping.user_email,
-        "tool": mapping.tool,
-        "event": mapping.event,
-    }
-    positions = {key: _csv_column(header, name) for key, name in required.items()}
-    absent = [required[k] for k, pos in positions.items() if pos is None]
+
+    def positions(names: tuple[str, ...]) -> list[int]:
+        return [p for p in (_csv_column(header, n) for n in names) if p is not None]
+
+    found = {key: positions(getattr(mapping, key)) for key in FIELD_KEYS}
+    absent = [
+        " or ".join(map(repr, names)) for key, names in mapping.required.items() if names and not found[key]
+    ]
+    absent += [repr(name) for name, _ in mapping.only if not positions((name,))]
     if absent:
-        raise UsageFileError(usage_file.relative, f"CSV header has no column {', '.join(map(repr, absent))}")
-    event_id_pos = _csv_column(header, mapping.event_id) if mapping.event_id else None
+        raise UsageFileError(usage_file.relative, f"CSV header has no column {', '.join(absent)}")
+    values = {key: _first([f"f[{p}]" for p in found[key]]) for key in FIELD_KEYS}
+    if mapping.tool_name:
+        values["tool"] = _sql_str(mapping.tool_name)
+    keep = [f"coalesce({_first([f'f[{positions((n,))[0]}]'])}, '') = {_sql_str(v)}" for n, v in mapping.only]
+    skipped = f"not ({' and '.join(keep)})" if keep else "false"
     d = re.escape(delimiter)
     field_re = f'(?:^|{d})("(?:[^"]|"")*"|[^{d}"]*)'
     n = len(header)
-    row_json = "json_object({})::varchar".format(
-        ", ".join(
-            f"{_sql_str(name)}, f[{i}]" for i, name in enumerate(header, start=1) if i != positions["email"]
-        )
-    )
-
-    def field(pos: int | None) -> str:
-        return _nonblank(f"f[{pos}]") if pos else "null"
-
     return f"""
-        select line_no, blank, problem,
-               {field(positions["ts"])} as ts, {field(positions["email"])} as email,
-               {field(positions["tool"])} as tool, {field(positions["event"])} as event,
-               {field(event_id_pos)} as event_id,
-               {_scrub_sql(f"case when problem is null then {row_json} else text end")} as payload
+        select line_no, problem,
+               blank or (problem is null and {skipped}) as skipped,
+               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["tool"]} as tool, {values["event"]} as event,
+               {values["event_id"]} as event_id,
+               case
+                   when problem is null then {_mapped_payload(mapping, values)}
+                   else {_scrub_sql(f"left(text, {PAYLOAD_CHARS})")}
+               end as payload
         from (
             select *,
                 case

@@ -13,7 +13,8 @@ from ingestion.deletions import SweepStats
 from ingestion.extract import land_github, land_jira, land_linear, land_okta
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.surveys.land import land_surveys
-from ingestion.sources.usage_logs import land_usage_logs
+from ingestion.sources.surveys.typeform import typeform_connector
+from ingestion.sources.usage_logs import land_usage_logs, usage_file_mappings
 from orchestration.resources import WarehouseResource
 
 GROUP = "sources"
@@ -109,12 +110,15 @@ def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDe
 
 def _land_usage(loader: RawLoader, settings) -> dict[str, StreamStats]:
     usage_dir = settings.landing_dir / "usage"
-    return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage)}
+    per_file = usage_file_mappings(settings.config_file, settings.usage)  # [[usage_files]]
+    return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage, file_mappings=per_file)}
 
 
 def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
+    # Files from the landing folder and forms from Typeform's API, one stream.
     surveys_dir = settings.landing_dir / "surveys"
-    stats = land_surveys(loader.con, loader, surveys_dir, settings.surveys, settings.salt)
+    typeform = typeform_connector(settings)  # None without TYPEFORM_TOKEN
+    stats = land_surveys(loader.con, loader, surveys_dir, settings.surveys, settings.salt, typeform=typeform)
     return {"responses": stats}
 
 
@@ -126,6 +130,8 @@ source_assets = [
     _source_asset("okta", lambda s: s.demo_mode or s.okta is not None, land_okta),
     _source_asset("usage", lambda s: (s.landing_dir / "usage").is_dir(), _land_usage),
     _source_asset(
-        "surveys", lambda s: (s.landing_dir / "surveys").is_dir() and bool(s.surveys), _land_surveys
+        "surveys",
+        lambda s: bool(s.surveys) and ((s.landing_dir / "surveys").is_dir() or s.typeform is not None),
+        _land_surveys,
     ),
 ]

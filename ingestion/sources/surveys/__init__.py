@@ -1,4 +1,4 @@
-"""Survey exports from the landing folder (Google Forms, SurveyMonkey)."""
+"""Survey results: Google Forms and SurveyMonkey exports, Typeform's Responses API."""
 
 from ingestion.sources.surveys.land import land_surveys
 

@@ -1,12 +1,11 @@
-"""One survey export, whatever tool produced it: columns, rows, identity columns.
+"""One survey export, whatever tool produced it: its columns and its rows.
 
-The format readers (`google_forms`, `surveymonkey`) build a `SurveyExport`;
-`land` resolves the mapping's questions against its columns.
+The format readers (`google_forms`, `surveymonkey`, `typeform`) build a
+`SurveyExport`; `land` resolves the mapping's questions against its columns.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -21,12 +20,6 @@ from ingestion.sources.surveys.normalise import (
 # Sub-labels (SurveyMonkey's second header row) under which a question's own
 # answer sits, as opposed to an "Other (please specify)" text or a matrix row.
 PRIMARY_SUBLABELS = {"", "response", "open-ended response"}
-
-# Headers of columns that identify a person; they never reach a payload.
-IDENTITY_HEADER = re.compile(
-    r"\b(e-?mail|courriel|name|nom|prénom|prenom|ip address|adresse ip|"
-    r"respondent id|collector id|custom data)\b"
-)
 
 # Tools localise the column of the collected email; a mapping written for one
 # language finds it in an export of another.
@@ -51,13 +44,12 @@ class Column:
     index: int
     question: str  # the header text (SurveyMonkey: the question over the column)
     sublabel: str = ""  # SurveyMonkey's second header row
+    ref: str = ""  # Typeform: the field's stable `ref`, or a hidden field's name
+    scale: tuple[float, float] | None = None  # Typeform: the scale the form defines
 
     @property
     def label(self) -> str:
         return f"{self.question} / {self.sublabel}" if self.sublabel else self.question
-
-    def is_identity(self) -> bool:
-        return any(IDENTITY_HEADER.search(normalise_question(t)) for t in (self.question, self.sublabel))
 
 
 @dataclass(frozen=True)
@@ -68,9 +60,10 @@ class SurveyRow:
     submitted_error: str | None = None
 
     def cell(self, column: Column | None) -> str:
-        if column is None or column.index >= len(self.cells):
-            return ""
-        return self.cells[column.index]
+        return "" if column is None else self.cell_at(column.index)
+
+    def cell_at(self, index: int) -> str:
+        return self.cells[index] if index < len(self.cells) else ""
 
 
 @dataclass
@@ -79,10 +72,6 @@ class SurveyExport:
     columns: list[Column]
     rows: list[SurveyRow]
     line_count: int
-
-    @property
-    def identity_columns(self) -> set[int]:
-        return {c.index for c in self.columns if c.is_identity()}
 
     def find(self, question: str) -> Column:
         """The column holding the answer to `question`; ExportError if it is
@@ -99,6 +88,8 @@ class SurveyExport:
 
     def _find(self, wanted: str) -> Column | None:
         by_question = [c for c in self.columns if normalise_question(c.question) == wanted]
+        if not by_question:  # Typeform: a field's `ref` survives edits of its title
+            by_question = [c for c in self.columns if c.ref and normalise_question(c.ref) == wanted]
         if len(by_question) > 1:  # SurveyMonkey: prefer the "Response" column
             primary = [c for c in by_question if normalise_question(c.sublabel) in PRIMARY_SUBLABELS]
             by_question = primary or by_question

@@ -1,11 +1,13 @@
-"""Survey exports from `<landing>/surveys/` → raw.survey_responses / survey_answers.
+"""Survey exports → raw.survey_responses / survey_answers.
 
-Per survey mapping, all its files are read (they are small), each row becomes
-a response keyed by survey, wave and pseudonymous respondent, and the whole
-survey lands as one page (one transaction) that replaces what its files
-landed before; a re-run is therefore idempotent, quarantined rows included.
-Identities are hashed as soon as they are read: no email or name is ever
-stored, logged or put in an exception.
+Per survey mapping, all its exports are read (they are small): the files of
+`<landing>/surveys/` that match its glob (Google Forms, SurveyMonkey), or the
+form it names in Typeform's Responses API. Each row becomes a response keyed
+by survey, wave and pseudonymous respondent, and the whole survey lands as
+one page (one transaction) that replaces what its exports landed before; a
+re-run is therefore idempotent, quarantined rows included. Identities are
+hashed as soon as they are read: no email or name is ever stored, logged or
+put in an exception, and a quarantined row keeps only its mapped answers.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ingestion.sources.surveys.normalise import (
     scrub_emails,
 )
 from ingestion.sources.surveys.surveymonkey import read_surveymonkey
+from ingestion.sources.surveys.typeform import TypeformConnector, read_typeform
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,18 @@ class SurveyFileError(SourceError):
 
 
 @dataclass(frozen=True)
+class ExportSource:
+    """One export of a survey: a file, or a Typeform form.
+
+    `read` returns the export and the name `wave_pattern` is matched against:
+    the file name, or the form title.
+    """
+
+    source_file: str  # `_source_file` and the quarantine locators' prefix
+    read: Callable[[], tuple[SurveyExport, str]]
+
+
+@dataclass(frozen=True)
 class Item:
     """A mapped numeric question, resolved to its column in one export."""
 
@@ -75,7 +90,7 @@ class Resolved:
     team: Column | None
     team_other: Column | None
     items: list[Item]
-    identity: set[int]  # column indexes kept out of quarantine payloads
+    payload_columns: list[int]  # what a quarantined row keeps: its mapped answers only
     labels: list[str]  # each column's header, for quarantine payloads
 
 
@@ -106,37 +121,39 @@ def land_surveys(
     mappings: tuple[SurveyMapping, ...],
     salt: Secret,
     landing_dir: Path | None = None,
+    typeform: TypeformConnector | None = None,
 ) -> StreamStats:
-    """Land every mapped survey export under `surveys_dir`, one page per survey.
+    """Land every mapped survey, one page per survey.
 
-    `_source_file` is relative to `landing_dir` (default: the parent of
-    `surveys_dir`). A survey whose files cannot be read lands nothing; the
-    others still land and the failures are raised together at the end.
+    File surveys are read under `surveys_dir`, with `_source_file` relative to
+    `landing_dir` (default: the parent of `surveys_dir`); Typeform surveys
+    through `typeform`, with `_source_file` `typeform/<form_id>`. A survey
+    that cannot be read lands nothing; the others still land and the
+    failures are raised together at the end.
     """
     landing_dir = landing_dir or surveys_dir.parent
     stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
     failures: list[str] = []
     for mapping in mappings:
-        if mapping.format not in READERS:
-            log.info("surveys/%s: %s is not read from files here", mapping.id, mapping.format)
-            continue
-        files = sorted(p for p in surveys_dir.glob(mapping.files) if p.is_file())
-        if not files:
-            log.info("surveys/%s: no file matches %s", mapping.id, mapping.files)
-            continue
         try:
-            page, responses = build_page(con, mapping, files, landing_dir, salt)
+            sources = _export_sources(mapping, surveys_dir, landing_dir, typeform)
+            if not sources:
+                continue
+            page, responses = build_page(con, mapping, sources, salt)
         except SurveyFileError as exc:
             failures.append(f"{exc.where}: {exc.message}")
+            continue
+        except SourceError as exc:  # the API failed: name it, keep the other surveys
+            failures.append(f"{mapping.id}: {exc}")
             continue
         loader.land_page(SOURCE, page)
         stats.pages += 1
         stats.rows_landed += responses
         stats.rows_rejected += len(page.rejected)
         log.info(
-            "surveys/%s: %d files, %d responses landed, %d rows rejected",
+            "surveys/%s: %d exports, %d responses landed, %d rows rejected",
             mapping.id,
-            len(files),
+            len(sources),
             responses,
             len(page.rejected),
         )
@@ -150,11 +167,48 @@ def land_surveys(
     return stats
 
 
+def _export_sources(
+    mapping: SurveyMapping,
+    surveys_dir: Path,
+    landing_dir: Path,
+    typeform: TypeformConnector | None,
+) -> list[ExportSource]:
+    """The exports of one survey; empty (and logged) when it has none yet."""
+    if mapping.format == "typeform":
+        if not mapping.form_id:
+            raise SurveyFileError(mapping.id, "a typeform survey needs form_id")
+        if typeform is None:
+            raise SurveyFileError(mapping.id, "a typeform survey needs TYPEFORM_TOKEN in the environment")
+        return [_typeform_source(typeform, mapping.id, mapping.form_id)]
+    if mapping.format not in READERS:
+        raise SurveyFileError(
+            mapping.id, f"unknown format {mapping.format!r} (google_forms, surveymonkey or typeform)"
+        )
+    files = sorted(p for p in surveys_dir.glob(mapping.files) if p.is_file()) if surveys_dir.is_dir() else []
+    if not files:
+        log.info("surveys/%s: no file matches %s", mapping.id, mapping.files)
+    local = _time_zone(mapping)
+    reader = READERS[mapping.format]
+    return [
+        ExportSource(path.relative_to(landing_dir).as_posix(), lambda p=path: (reader(p, local), p.name))
+        for path in files
+    ]
+
+
+def _typeform_source(connector: TypeformConnector, survey_id: str, form_id: str) -> ExportSource:
+    def read() -> tuple[SurveyExport, str]:
+        form = read_typeform(connector, form_id)
+        if form.never_submitted:
+            log.info("surveys/%s: %d responses never submitted, ignored", survey_id, form.never_submitted)
+        return form.export, form.title
+
+    return ExportSource(f"typeform/{form_id}", read)
+
+
 def build_page(
     con: duckdb.DuckDBPyConnection,
     mapping: SurveyMapping,
-    files: list[Path],
-    landing_dir: Path,
+    sources: list[ExportSource],
     salt: Secret,
 ) -> tuple[Page, int]:
     """The page for one survey and the number of responses it lands."""
@@ -163,19 +217,17 @@ def build_page(
         raise SurveyFileError(mapping.id, f"unknown wave_from {mapping.wave_from!r}")
     page = Page(locator=f"{SOURCE}/{mapping.id}")
     candidates: dict[str, Response] = {}
-    sources: list[str] = []
+    source_files = [source.source_file for source in sources]
     locators: list[str] = []
-    for file_no, path in enumerate(files):
-        source_file = path.relative_to(landing_dir).as_posix()
-        sources.append(source_file)
+    for file_no, source in enumerate(sources):
         try:
-            export = READERS[mapping.format](path, local)
+            export, name = source.read()
             resolved = resolve(mapping, export)
-            wave = _wave_from_filename(mapping, path) if mapping.wave_from == "filename" else None
+            wave = _wave_from_name(mapping, name) if mapping.wave_from == "filename" else None
         except ExportError as exc:
-            raise SurveyFileError(source_file, f"survey {mapping.id!r}: {exc}") from None
-        locators += [f"{source_file}:{n}" for n in range(1, export.line_count + 1)]
-        context = FileContext(mapping, salt, local, resolved, source_file, wave, file_no)
+            raise SurveyFileError(source.source_file, f"survey {mapping.id!r}: {exc}") from None
+        locators += [f"{source.source_file}:{n}" for n in range(1, export.line_count + 1)]
+        context = FileContext(mapping, salt, local, resolved, source.source_file, wave, file_no)
         for row in export.rows:
             outcome = _response(context, row)
             if isinstance(outcome, Rejected):
@@ -185,15 +237,15 @@ def build_page(
             if best is None or _newer(outcome, best):
                 candidates[outcome.row["response_key"]] = outcome
 
-    # Rows landed earlier from files that are gone from the landing folder
-    # stay; a later submission among them still beats one read now.
+    # Rows landed earlier from exports that are gone (a file removed from the
+    # landing folder) stay; a later submission among them still beats one read now.
     earlier = con.execute(
         f"select response_key, submitted_at, _source_file from {RAW_SCHEMA}.survey_responses"
         " where survey_id = ?",
         [mapping.id],
     ).fetchall()
-    replaced = [key for key, _, source in earlier if source in sources]
-    kept = {key: submitted for key, submitted, source in earlier if source not in sources}
+    replaced = [key for key, _, source in earlier if source in source_files]
+    kept = {key: submitted for key, submitted, source in earlier if source not in source_files}
     for response in candidates.values():
         key = response.row["response_key"]
         if key in kept and kept[key] > response.row["submitted_at"]:
@@ -201,11 +253,21 @@ def build_page(
         page.add("survey_responses", response.row)
         for answer in response.answers:
             page.add("survey_answers", answer)
+    # A re-run quarantines the same rows again: replace them, do not repeat
+    # them, including those of rows an export no longer has.
+    for source_file in source_files:
+        locators += [
+            locator
+            for (locator,) in con.execute(
+                f"select distinct locator from {RAW_SCHEMA}.rejected_records"
+                " where source = ? and starts_with(locator, ?)",
+                [SOURCE, f"{source_file}:"],
+            ).fetchall()
+        ]
     page.replaces = {
-        "survey_responses": ("_source_file", sources),
+        "survey_responses": ("_source_file", source_files),
         "survey_answers": ("response_key", replaced),
-        # A re-run quarantines the same rows again; replace, do not repeat them.
-        "rejected_records": ("locator", locators),
+        "rejected_records": ("locator", sorted(set(locators))),
     }
     return page, len(page.rows.get("survey_responses", []))
 
@@ -214,22 +276,25 @@ def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
     """Find each mapped question in the export; ExportError names a missing one."""
     respondent = export.find(mapping.respondent_question) if mapping.respondent_question else None
     team = export.find(mapping.team_question) if mapping.team_question else None
-    items = [Item(i.id, "likert", i.question, i.scale, export.find(i.question)) for i in mapping.likert]
+    items = [_item(i.id, "likert", i.question, i.scale, export) for i in mapping.likert]
     if mapping.recommend_question:
         items.append(
-            Item(
-                RECOMMEND_ITEM,
-                "recommend",
-                mapping.recommend_question,
-                mapping.recommend_scale,
-                export.find(mapping.recommend_question),
-            )
+            _item(RECOMMEND_ITEM, "recommend", mapping.recommend_question, mapping.recommend_scale, export)
         )
     team_other = export.other_column(team) if team else None
     mapped = {c.index for c in (team, team_other, *(i.column for i in items)) if c is not None}
-    identity = (export.identity_columns - mapped) | ({respondent.index} if respondent else set())
+    # Free text and identity columns never reach a payload: a comment may name someone.
+    payload_columns = sorted(mapped - ({respondent.index} if respondent else set()))
     labels = [c.label for c in export.columns]
-    return Resolved(respondent, team, team_other, items, identity, labels)
+    return Resolved(respondent, team, team_other, items, payload_columns, labels)
+
+
+def _item(item_id: str, kind: str, question: str, scale: tuple[float, float], export: SurveyExport) -> Item:
+    """A mapped numeric question; a scale the export defines (Typeform) wins over the mapping's."""
+    column = export.find(question)
+    if column.scale is not None and tuple(column.scale) != tuple(scale):
+        log.info("surveys: %r uses the form's scale %g–%g", item_id, *column.scale)
+    return Item(item_id, kind, question, column.scale or scale, column)
 
 
 def _response(context: FileContext, row: SurveyRow) -> Response | Rejected:
@@ -302,13 +367,11 @@ def _team_answer(row: SurveyRow, resolved: Resolved) -> str | None:
 
 
 def _payload(row: SurveyRow, resolved: Resolved) -> str:
-    """The quarantined row, by column header, without identity columns."""
+    """The quarantined row's mapped answers by column header: no identity, no free text."""
     cells = {}
-    for index, text in enumerate(row.cells):
-        if index in resolved.identity:
-            continue
+    for index in resolved.payload_columns:
         label = resolved.labels[index] if index < len(resolved.labels) else ""
-        cells[label if label and label not in cells else f"column {index + 1}"] = text
+        cells[label if label and label not in cells else f"column {index + 1}"] = row.cell_at(index)
     return scrub_emails(json.dumps(cells, ensure_ascii=False))
 
 
@@ -316,10 +379,12 @@ def _quarter(moment: datetime) -> str:
     return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
 
 
-def _wave_from_filename(mapping: SurveyMapping, path: Path) -> str:
-    match = re.search(mapping.wave_pattern, path.name)
+def _wave_from_name(mapping: SurveyMapping, name: str) -> str:
+    """The wave from a file name (or a Typeform form title)."""
+    match = re.search(mapping.wave_pattern, name)
     if not match:
-        raise ExportError(f"file name does not match wave_pattern {mapping.wave_pattern!r}")
+        what = "form title" if mapping.format == "typeform" else "file name"
+        raise ExportError(f"{what} does not match wave_pattern {mapping.wave_pattern!r}")
     return match.group(1) if match.groups() else match.group(0)
 
 

@@ -12,15 +12,53 @@ renamed as (
         event_uuid,
         {{ parse_iso_timestamp("payload ->> '$.published'") }} as published_at,
         event_type,
+        payload ->> '$.actor.id' as actor_id,
         payload ->> '$.actor.type' as actor_type,
-        lower(payload ->> '$.actor.alternateId') as actor_email,
+        lower(trim(payload ->> '$.actor.alternateId')) as actor_login,
         payload ->> '$.outcome.result' as outcome_result,
-        {{ okta_app_instance_name('payload') }} as app_instance_name,
+        -- the AppInstance entry of target[], wherever it stands (the object
+        -- itself: its siblings may lack a displayName)
+        list_filter(
+            json_extract(payload, '$.target[*]'),
+            lambda target: target ->> '$.type' = 'AppInstance'
+        )[1] ->> '$.displayName' as app_instance_name,
         _loaded_at as loaded_at,
         _run_id as run_id
 
     from source
 
+),
+
+final as (
+
+    select
+        event_uuid,
+        published_at,
+        event_type,
+        actor_id,
+        actor_type,
+        actor_login,
+        -- an Okta user keeps their id when their login (email) changes:
+        -- every event of the actor counts for the actor's latest login
+        last_value(actor_login ignore nulls) over (
+            partition by coalesce(actor_id, actor_login)
+            order by published_at, event_uuid
+            rows between unbounded preceding and unbounded following
+        ) as actor_email,
+        outcome_result,
+        app_instance_name,
+        -- the query asks Okta for successful SSO only; checked again here
+        coalesce(
+            event_type = 'user.authentication.sso'
+            and outcome_result = 'SUCCESS'
+            and app_instance_name is not null,
+            false
+        ) as is_successful_app_sso,
+        loaded_at,
+        run_id
+
+    from renamed
+
 )
 
-select * from renamed
+select * from final
