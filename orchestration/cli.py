@@ -121,7 +121,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         # Which gate failed, on which table and how many rows; what did not
         # run because of it; and that readers still see the last good marts.
-        for line in failure_lines(result.all_events, settings.published):
+        planned = [node.name for node in job.nodes]
+        for line in failure_lines(result.all_events, settings.published, planned):
             print(line, file=sys.stderr)
         print(f"Run failed after {seconds:.1f}s.", file=sys.stderr)
         print(f"Full log: {log_file}", file=sys.stderr)

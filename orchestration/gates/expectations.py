@@ -27,7 +27,7 @@ FUTURE_TOLERANCE = timedelta(hours=1)
 # these cannot parse would fail the dbt build, so the gate rejects it first.
 JIRA_TIMESTAMP_FORMATS = "['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z']"
 
-JIRA_STATUS_CATEGORIES = ["new", "indeterminate", "done", "undefined"]
+JIRA_STATUS_CATEGORIES = ["new", "indeterminate", "done"]  # statusCategory.key, never the localised name
 GITHUB_STATES = ["open", "closed"]
 GITHUB_STATE_REASONS = ["completed", "not_planned", "reopened", "duplicate"]
 LINEAR_STATE_TYPES = ["triage", "backlog", "unstarted", "started", "completed", "canceled"]
@@ -402,6 +402,14 @@ def survey_answers(ctx: SuiteContext) -> TableSuite:
             not_null("survey_id", "every answer belongs to a landed response"),
             in_set("item_kind", ANSWER_KINDS),
             between("scale_position", 0, 1, "answer_value lies between scale_min and scale_max"),
+            # eNPS counts promoters (9–10) and detractors (0–6): only a 0–10 answer means that.
+            between(
+                "answer_value",
+                0,
+                10,
+                "recommend answers lie on the 0–10 eNPS scale",
+                row_condition=Column("item_kind") == "recommend",
+            ),
             *on_scale,
         ],
     )

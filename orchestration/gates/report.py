@@ -38,8 +38,9 @@ def failed_checks(events: Iterable[Any]) -> list[Any]:
     ]
 
 
-def failure_lines(events: Iterable[Any], published: Path) -> list[str]:
-    """What went wrong in a run, for a terminal: one line per failed gate or step."""
+def failure_lines(events: Iterable[Any], published: Path, planned_steps: Iterable[str] = ()) -> list[str]:
+    """What went wrong in a run, for a terminal: one line per failed gate or step,
+    then the planned steps that never started because of them."""
     events = list(events)
     lines = [_gate_line(check) for check in failed_checks(events)]
     for event in events:
@@ -49,7 +50,8 @@ def failure_lines(events: Iterable[Any], published: Path) -> list[str]:
                 continue
             message = error.message.strip().splitlines()[0] if error and error.message.strip() else ""
             lines.append(f"FAILED step {event.step_key}: {message}")
-    skipped = sorted({event.step_key for event in events if event.is_step_skipped})
+    started = {event.step_key for event in events if event.event_type_value == "STEP_START"}
+    skipped = sorted(set(planned_steps) - started)
     if skipped:
         lines.append("NOT RUN because of the failures above: " + ", ".join(skipped))
     lines.append(published_state(published))
