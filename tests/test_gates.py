@@ -369,3 +369,21 @@ def test_published_state_says_what_readers_see(tmp_path):
     target.parent.mkdir()
     target.write_bytes(b"x")
     assert published_state(target).startswith(f"Published marts left unchanged: {target} (last published ")
+
+
+def test_every_raw_table_is_gated_by_blocking_checks_in_the_duckdb_pool():
+    from orchestration.defs.checks import raw_checks
+
+    specs = {
+        (spec.asset_key.to_user_string(), spec.name): spec
+        for checks in raw_checks
+        for spec in checks.check_specs
+    }
+    for source, streams in RAW_STREAMS.items():
+        for table, _, _ in streams:
+            assert (f"{source}/{table}", EXPECTATIONS) in specs
+            assert (f"{source}/{table}", VOLUME) in specs
+        assert (f"{source}/{streams[0][0]}", REJECTED_SHARE) in specs
+    assert ("usage/events", FRESHNESS) in specs and ("jira/issues", FRESHNESS) in specs
+    assert all(spec.blocking for spec in specs.values())
+    assert {checks.op.pool for checks in raw_checks} == {"duckdb"}

@@ -13,6 +13,11 @@ from orchestration.gates.source_gates import SourceTables, gate_names, run_sourc
 from orchestration.resources import WarehouseResource
 
 
+def _metadata(value):
+    # Multi-line text (the quarantine reasons) reads best as markdown in the UI.
+    return dg.MetadataValue.md(value) if isinstance(value, str) and "\n" in value else value
+
+
 def _source_gates(source: SourceTables) -> dg.AssetChecksDefinition:
     specs = [
         dg.AssetCheckSpec(
@@ -36,7 +41,10 @@ def _source_gates(source: SourceTables) -> dg.AssetChecksDefinition:
                 check_name=outcome.check,
                 passed=outcome.passed,
                 description=outcome.message,
-                metadata={**outcome.metadata, "failing_count": outcome.failing},
+                metadata={
+                    **{name: _metadata(value) for name, value in outcome.metadata.items()},
+                    "failing_count": outcome.failing,
+                },
             )
 
     return _gates
