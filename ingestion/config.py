@@ -19,6 +19,16 @@ DEFAULT_PUBLISHED = REPO_ROOT / "warehouse" / "published" / "productops.duckdb"
 DEFAULT_DEMO_DIR = REPO_ROOT / "demo"
 DEMO_SALT = "productops-demo-salt"  # only ever used for the bundled demo
 
+# How old (hours) each source's newest record may be before the run fails;
+# a source missing here is not checked (survey waves are quarterly).
+DEFAULT_FRESHNESS_HOURS: dict[str, float] = {
+    "jira": 168,
+    "github": 168,
+    "linear": 168,
+    "okta": 72,
+    "usage": 72,
+}
+
 
 class ConfigError(ValueError):
     """The configuration is incomplete or contradictory."""
@@ -132,6 +142,10 @@ class Settings:
     salt: Secret
     rejected_share_threshold: float = 0.01
     anonymity_threshold: int = 5
+    # Data-quality gates (see README "Data-quality gates").
+    volume_max_drop: float = 0.5  # a table's load may shrink at most this much vs the previous one
+    volume_min_rows: int = 100  # previous loads smaller than this are not compared
+    freshness_hours: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_FRESHNESS_HOURS))
     overlap_minutes: int = 60
     usage: UsageMapping = UsageMapping()
     surveys: tuple[SurveyMapping, ...] = ()
@@ -185,6 +199,37 @@ def _live_sources(env: Mapping[str, str]) -> dict[str, Any]:
     return sources
 
 
+def _share(pipeline: Mapping[str, Any], name: str, default: float) -> float:
+    value = pipeline.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"[pipeline] {name} must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def _count(pipeline: Mapping[str, Any], name: str, default: int) -> int:
+    value = pipeline.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"[pipeline] {name} must be a whole number >= 0, got {value!r}")
+    return value
+
+
+def _freshness_hours(pipeline: Mapping[str, Any]) -> dict[str, float]:
+    """`freshness_hours = 48` (every source checked by default) or a table by source
+    that overrides the defaults one source at a time; 0 turns a source's check off."""
+    value = pipeline.get("freshness_hours", {})
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = dict.fromkeys(DEFAULT_FRESHNESS_HOURS, value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[pipeline] freshness_hours must be a number or a table by source, got {value!r}")
+    hours: dict[str, float] = {}
+    for source, window in {**DEFAULT_FRESHNESS_HOURS, **value}.items():
+        if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
+            raise ConfigError(f"[pipeline] freshness_hours.{source} must be a number of hours >= 0")
+        if window > 0:
+            hours[source] = float(window)
+    return hours
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `PRODUCTOPS_*` variables and the TOML file.
 
@@ -229,7 +274,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_dir=demo_dir,
         demo_mode=demo_mode,
         salt=Secret(salt),
-        rejected_share_threshold=float(pipeline.get("rejected_share_threshold", 0.01)),
+        rejected_share_threshold=_share(pipeline, "rejected_share_threshold", 0.01),
+        volume_max_drop=_share(pipeline, "volume_max_drop", 0.5),
+        volume_min_rows=_count(pipeline, "volume_min_rows", 100),
+        freshness_hours=_freshness_hours(pipeline),
         anonymity_threshold=int(pipeline.get("anonymity_threshold", 5)),
         overlap_minutes=int(pipeline.get("overlap_minutes", 60)),
         usage=UsageMapping(**config.get("usage", {})),

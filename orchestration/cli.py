@@ -117,23 +117,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     seconds = time.perf_counter() - started
     if not result.success:
-        failed = [event for event in result.all_events if event.is_step_failure]
-        for event in failed:
-            error = event.step_failure_data.error
-            print(f"FAILED {event.step_key}: {error.message.strip() if error else ''}", file=sys.stderr)
-        failed_checks = [
-            event.asset_check_evaluation_data
-            for event in result.all_events
-            if event.event_type_value == "ASSET_CHECK_EVALUATION"
-            and not event.asset_check_evaluation_data.passed
-        ]
-        for check in failed_checks:
-            print(
-                f"GATE FAILED {check.asset_key.to_user_string()} {check.check_name}: "
-                f"{check.description or ''}",
-                file=sys.stderr,
-            )
-        print(f"Run failed after {seconds:.1f}s; published marts left unchanged.", file=sys.stderr)
+        from orchestration.gates.report import failure_lines
+
+        # Which gate failed, on which table and how many rows; what did not
+        # run because of it; and that readers still see the last good marts.
+        planned = [node.name for node in job.nodes]
+        for line in failure_lines(result.all_events, settings.published, planned):
+            print(line, file=sys.stderr)
+        print(f"Run failed after {seconds:.1f}s.", file=sys.stderr)
         print(f"Full log: {log_file}", file=sys.stderr)
         return 1
 

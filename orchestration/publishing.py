@@ -2,19 +2,25 @@
 
 Readers (BI tools, analysts' CLIs, notebooks) open a published copy, never
 the file the pipeline writes: they can hold it open for as long as they like
-without blocking a run, and a run replaces it in one rename, so they see the
-previous complete state or the new one, never a half-built one.
+without blocking a run. A run builds the new copy under a temporary name next
+to the old one and renames it over it: a rename is atomic and leaves a reader
+that holds the old file open on the old file (POSIX keeps an open file's
+contents until it is closed), so a reader sees the previous complete state or
+the new one, never a half-built one. The pipeline never opens the published
+file itself, so a reader's lock never stands in its way.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 MARTS_SCHEMA = "marts"
+TMP_SUFFIX = ".tmp"
 
 
 @dataclass(frozen=True)
@@ -36,36 +42,50 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def publish_marts(con: duckdb.DuckDBPyConnection, target: Path) -> Published:
-    """Copy every mart into a fresh DuckDB file and Parquet files, then swap them in."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging_db = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    staging_db.unlink(missing_ok=True)
-    tables = mart_tables(con)
-    rows: dict[str, int] = {}
-    con.execute(f"attach '{staging_db}' as publish_target")
-    try:
-        con.execute(f"create schema publish_target.{MARTS_SCHEMA}")
-        for table in tables:
-            con.execute(
-                f"create table publish_target.{MARTS_SCHEMA}.{table} as select * from {MARTS_SCHEMA}.{table}"
-            )
-            rows[table] = con.execute(
-                f"select count(*) from publish_target.{MARTS_SCHEMA}.{table}"
-            ).fetchall()[0][0]
-    finally:
-        con.execute("detach publish_target")
+def _tmp(final: Path) -> Path:
+    return final.with_name(f".{final.name}.{os.getpid()}{TMP_SUFFIX}")
 
-    parquet: dict[str, Path] = {}
-    staged_parquet: list[tuple[Path, Path]] = []
-    for table in tables:
-        final = target.parent / f"{table}.parquet"
-        tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
-        con.execute(f"copy {MARTS_SCHEMA}.{table} to '{tmp}' (format parquet, compression zstd)")
-        staged_parquet.append((tmp, final))
-        parquet[table] = final
-    # Every file is complete before the first rename; each rename is atomic.
-    os.replace(staging_db, target)
-    for tmp, final in staged_parquet:
-        os.replace(tmp, final)
+
+def _remove_stale_tmp_files(folder: Path, names: Iterable[str]) -> None:
+    """Temporary files a crashed publish left behind (never the published ones)."""
+    for name in names:
+        for stale in folder.glob(f".{name}.*{TMP_SUFFIX}*"):
+            stale.unlink(missing_ok=True)
+
+
+def publish_marts(con: duckdb.DuckDBPyConnection, target: Path, tables: list[str] | None = None) -> Published:
+    """Copy the marts (all of schema marts, or `tables`) into a fresh DuckDB file and
+    one Parquet file each, then swap them in.
+
+    Nothing at `target` changes until every new file is complete; a failure
+    before that leaves the published files exactly as they were.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tables = sorted(tables) if tables is not None else mart_tables(con)
+    parquet = {table: target.parent / f"{table}.parquet" for table in tables}
+    _remove_stale_tmp_files(target.parent, [target.name, *(p.name for p in parquet.values())])
+    staged = [(_tmp(target), target), *((_tmp(p), p) for p in parquet.values())]
+    rows: dict[str, int] = {}
+    try:
+        staging_db = staged[0][0]
+        con.execute(f"attach '{staging_db}' as publish_target")
+        try:
+            con.execute(f"create schema publish_target.{MARTS_SCHEMA}")
+            for table in tables:
+                source, copy = f"{MARTS_SCHEMA}.{table}", f"publish_target.{MARTS_SCHEMA}.{table}"
+                con.execute(f"create table {copy} as select * from {source}")
+                rows[table] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
+            # Everything into the file itself: a reader must not need a WAL.
+            con.execute("checkpoint publish_target")
+        finally:
+            con.execute("detach publish_target")
+        for tmp, final in staged[1:]:
+            con.execute(f"copy {MARTS_SCHEMA}.{final.stem} to '{tmp}' (format parquet, compression zstd)")
+        # Every file is complete before the first rename; each rename is atomic.
+        for tmp, final in staged:
+            os.replace(tmp, final)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return Published(database=target, parquet=parquet, rows=rows)

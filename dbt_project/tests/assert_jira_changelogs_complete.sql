@@ -1,8 +1,9 @@
-{{ config(severity='warn', meta={'dagster': {'ref': {'name': 'stg_jira__changelogs'}}}) }}
+{{ config(severity='error', meta={'dagster': {'ref': {'name': 'stg_jira__changelogs'}}}) }}
 -- Jira embeds at most a page of changelog in search results; the loader must
 -- complete it from /issue/{key}/changelog. Fewer histories landed than the
 -- changelog.total the API reported means status history (and so lead, cycle
--- and reopen metrics) is missing for that issue.
+-- and reopen metrics) is missing for that issue: an error, so those numbers
+-- are never published.
 with
 
 issues as (

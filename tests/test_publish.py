@@ -1,0 +1,127 @@
+"""Publishing on its own: atomic replacement, readers holding the old file, failures
+that leave the published files untouched, and a publish step that refuses to run
+outside a run whose gates passed."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingestion.loader import RawLoader
+from ingestion.pages import Page
+from orchestration.publishing import publish_marts
+
+HOLDER = r"""
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print(con.execute("select count(*) from marts.items").fetchall()[0][0], flush=True)
+sys.stdin.readline()  # hold the file open until told to look again
+print(con.execute("select count(*) from marts.items").fetchall()[0][0], flush=True)
+"""
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path / "productops.duckdb"))
+    con.execute("create schema marts")
+    con.execute("create table marts.items as select range as id from range(3)")
+    con.execute("create table marts.teams as select 'payments' as team_id")
+    yield con
+    con.close()
+
+
+def test_publish_writes_every_mart_and_replaces_the_file_past_a_reader(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    published = publish_marts(warehouse, target)
+    assert published.rows == {"items": 3, "teams": 1}
+    assert sorted(p.name for p in target.parent.iterdir()) == [
+        "items.parquet",
+        "productops.duckdb",
+        "teams.parquet",
+    ]
+    assert duckdb.sql(f"select count(*) from '{target.parent / 'items.parquet'}'").fetchall() == [(3,)]
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "3"
+        warehouse.execute("insert into marts.items values (3), (4)")
+        # The reader's open file is no obstacle: the new copy is renamed over it.
+        assert publish_marts(warehouse, target).rows["items"] == 5
+        with duckdb.connect(str(target), read_only=True) as fresh:
+            assert fresh.execute("select count(*) from marts.items").fetchall() == [(5,)]
+        out, _ = holder.communicate("\n", timeout=30)
+    finally:
+        holder.kill()
+    assert out.strip() == "3"  # the held connection still reads the complete old state
+    assert holder.returncode == 0
+
+
+def test_a_failed_publish_leaves_the_published_files_byte_for_byte(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    publish_marts(warehouse, target)
+    before = fingerprint(target.parent)
+    warehouse.execute("insert into marts.items values (3)")
+
+    with pytest.raises(duckdb.CatalogException):
+        publish_marts(warehouse, target, ["items", "teams", "no_such_mart"])
+
+    assert fingerprint(target.parent) == before  # no temporary file left either
+
+
+def test_temporary_files_of_a_crashed_publish_are_cleared(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    target.parent.mkdir()
+    leftovers = [target.parent / ".productops.duckdb.4242.tmp", target.parent / ".items.parquet.4242.tmp"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    publish_marts(warehouse, target)
+    assert not any(path.exists() for path in leftovers)
+
+
+def test_the_publish_step_refuses_marts_it_did_not_see_built(pipeline_env, demo_org):
+    """Materialized on its own (say from the UI after a failed run), the step publishes nothing."""
+    from orchestration.defs.publish import MART_KEYS, published_marts
+    from orchestration.resources import WarehouseResource
+
+    warehouse = pipeline_env["warehouse"]
+    warehouse.parent.mkdir(parents=True)
+    with duckdb.connect(str(warehouse)) as con:
+        page = Page(locator="usage/a.jsonl")
+        page.add(
+            "usage_events",
+            {
+                "event_key": "e1",
+                "occurred_at": "2026-11-18T10:00:00+00:00",
+                "user_email": "ann@example.com",
+                "tool": "notion-app",
+                "event": "page_viewed",
+                "_source_file": "usage/a.jsonl",
+                "_line_number": 1,
+            },
+        )
+        RawLoader(con, "landed-without-gates").land("usage", "events", [page])
+
+    result = dg.materialize(
+        [published_marts], resources={"warehouse": WarehouseResource()}, raise_on_error=False
+    )
+
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    message = failure.step_failure_data.user_failure_data.description
+    assert message.startswith(
+        f"not published; readers keep the last published marts: {len(MART_KEYS)} marts were not built"
+    )
+    assert message.endswith("raw.usage_events holds 1 rows no gate has passed")
+    assert not pipeline_env["published"].exists()
