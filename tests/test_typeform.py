@@ -357,3 +357,41 @@ def test_connector_from_the_environment(tmp_path):
     assert built.session.base_url == "http://127.0.0.1:9"
     assert built.session.session.headers["Authorization"] == f"Bearer {TOKEN}"
     assert TOKEN not in repr(settings)
+
+
+def test_the_surveys_asset_lands_a_typeform_survey_without_a_landing_folder(
+    httpserver, tmp_path, monkeypatch
+):
+    import dagster as dg
+
+    from orchestration.defs.sources import source_assets
+    from orchestration.resources import WarehouseResource
+
+    serve(httpserver)
+    config = tmp_path / "productops.toml"
+    config.write_text(
+        "[[surveys]]\n"
+        'id = "pulse_tf"\nformat = "typeform"\nform_id = "Xk3pQ9"\n'
+        "wave_pattern = '(\\d{4}-Q[1-4])'\n"
+        'respondent_question = "email"\nteam_question = "team"\nrecommend_question = "enps"\n',
+        encoding="utf-8",
+    )
+    for name in ("JIRA_BASE_URL", "GITHUB_REPOS", "OKTA_ORG_URL", "LINEAR_API_KEY", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TYPEFORM_TOKEN", TOKEN)
+    monkeypatch.setenv("TYPEFORM_API_URL", httpserver.url_for("/"))
+    monkeypatch.setenv("PRODUCTOPS_SALT", SALT.value)
+    monkeypatch.setenv("PRODUCTOPS_CONFIG", str(config))
+    monkeypatch.setenv("PRODUCTOPS_LANDING_DIR", str(tmp_path / "landing"))  # no surveys/ in it
+    monkeypatch.setenv("PRODUCTOPS_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    surveys = next(a for a in source_assets if dg.AssetKey(["surveys", "responses"]) in a.keys)
+    result = dg.materialize([surveys], resources={"warehouse": WarehouseResource()})
+    assert result.success
+    metadata = result.asset_materializations_for_node("surveys_raw")[0].metadata
+    assert (metadata["enabled"].value, metadata["rows_landed"].value, metadata["rows_rejected"].value) == (
+        True,
+        11,  # no Likert item mapped: Max's out-of-scale workload is not read
+        0,
+    )
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.survey_responses").fetchall() == [(11,)]

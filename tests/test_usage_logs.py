@@ -381,3 +381,31 @@ def test_a_large_file_loads_under_a_small_memory_limit(con, tmp_path):
     loader = RawLoader(con, "run-1")
     stats = land_usage_logs(con, loader, usage, UsageMapping(), memory_limit="128MB")
     assert (stats.rows_landed, stats.rows_rejected) == (200000, 0)
+
+
+def test_the_usage_asset_reads_usage_files_from_the_configuration(tmp_path, per_file, monkeypatch):
+    import dagster as dg
+
+    from orchestration.defs.sources import source_assets
+    from orchestration.resources import WarehouseResource
+
+    landing, _ = per_file
+    for name in (
+        "JIRA_BASE_URL",
+        "GITHUB_REPOS",
+        "OKTA_ORG_URL",
+        "LINEAR_API_KEY",
+        "TYPEFORM_TOKEN",
+        "DAGSTER_HOME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PRODUCTOPS_DEMO_DIR", str(tmp_path / "no-demo"))
+    monkeypatch.setenv("PRODUCTOPS_CONFIG", str(tmp_path / "productops.toml"))
+    monkeypatch.setenv("PRODUCTOPS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PRODUCTOPS_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    usage = next(a for a in source_assets if dg.AssetKey(["usage", "events"]) in a.keys)
+    assert dg.materialize([usage], resources={"warehouse": WarehouseResource()}).success
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as c:
+        assert c.execute(
+            "select _source_file, count(*) from raw.usage_events group by 1 order by 1"
+        ).fetchall() == [(MARCH, 3), (MIRO, 2), (SEGMENT, 3)]

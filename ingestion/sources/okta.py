@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -76,7 +76,7 @@ class OktaConnector:
     page_size: int = 1000
     initial_lookback: timedelta = timedelta(days=89)  # Okta keeps 90 days
     max_reset_wait: float = 120.0
-    clock: Any = field(default=lambda: datetime.now(UTC), repr=False)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     def log_pages(
         self,
@@ -89,11 +89,7 @@ class OktaConnector:
         now, polling). Each page carries the newest `published` seen so far as
         the cursor, which never moves back."""
         if since is None:
-            since = (
-                parse_instant(cursor) - self.overlap
-                if cursor
-                else self.clock() - self.initial_lookback
-            )
+            since = parse_instant(cursor) - self.overlap if cursor else self.clock() - self.initial_lookback
         params: dict[str, Any] = {
             "since": okta_time(since),
             "limit": self.page_size,

@@ -420,7 +420,14 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
     # A good line passes one regex and one cast; the finer diagnosis runs only
     # on the lines that fail them (CASE evaluates a branch for its rows only).
     sql = f"""
-        select line_no, reason, payload,
+        select line_no, reason,
+               -- built for rejected lines only (a CASE branch runs for its rows alone)
+               case when reason is not null then
+                   case
+                       when problem is null then {_mapped_payload(mapping)}
+                       else {_scrub_sql(f"left(text, {PAYLOAD_CHARS})")}
+                   end
+               end as payload,
                case when skipped then 'skipped' when reason is null then 'ok' else 'rejected' end
                    as status,
                coalesce(event_id, sha256($file || ':' || line_no)) as event_key,
@@ -466,13 +473,14 @@ def _first(exprs: list[str]) -> str:
     return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
 
 
-def _mapped_payload(mapping: FieldMapping, values: dict[str, str]) -> str:
+def _mapped_payload(mapping: FieldMapping) -> str:
     """A rejected row's mapped fields as a JSON object, nulls left out; the
     user's identity and anything unmapped (names in traits, free text) never
     reach quarantine."""
+    columns = {"timestamp": "ts", "tool": "tool", "event": "event", "event_id": "event_id"}
     pairs = ", ".join(
-        f"{_sql_str(mapping.label(key))}, {values[key]}"
-        for key in ("timestamp", "tool", "event", "event_id")
+        f"{_sql_str(mapping.label(key))}, {column}"
+        for key, column in columns.items()
         if not (key == "tool" and mapping.tool_name)
     )
     return f"json_merge_patch('{{}}', json_object({pairs}))::varchar"
@@ -510,15 +518,12 @@ def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
     ]
     skipped = f"not ({' and '.join(keep)})" if keep else "false"
     return f"""
-        select line_no, problem,
+        select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
                {values["timestamp"]} as ts, {values["user_email"]} as email,
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
-               case
-                   when problem is null then {_mapped_payload(mapping, values)}
-                   else {_scrub_sql(f"left(text, {PAYLOAD_CHARS})")}
-               end as payload
+               text
         from (
             select *,
                 -- CASE guards every JSON function: on invalid JSON they raise
@@ -585,15 +590,12 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
     field_re = f'(?:^|{d})("(?:[^"]|"")*"|[^{d}"]*)'
     n = len(header)
     return f"""
-        select line_no, problem,
+        select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
                {values["timestamp"]} as ts, {values["user_email"]} as email,
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
-               case
-                   when problem is null then {_mapped_payload(mapping, values)}
-                   else {_scrub_sql(f"left(text, {PAYLOAD_CHARS})")}
-               end as payload
+               text
         from (
             select *,
                 case
