@@ -15,7 +15,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "output"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Run the pipeline at a chosen scale beside a plain-DuckDB baseline; print and save the figures.",
+        description="Run the pipeline at a scale beside a plain-DuckDB baseline; print and save the figures.",
     )
     parser.add_argument(
         "--scale",
@@ -26,8 +26,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--work-items", type=int, help="override: Jira issues (bulk generator)")
     parser.add_argument("--usage-events", type=int, help="override: usage events (bulk generator)")
     parser.add_argument("--survey-responses", type=int, help="override: survey responses (bulk generator)")
-    parser.add_argument("--latency-ms", type=float, default=20.0, help="latency of each API request (default 20)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results and work folders (default benchmarks/output)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=20.0, help="latency of each API request (default 20)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="results and work folders (default benchmarks/output)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-incremental", action="store_true", help="skip the 0.1 %% increment and rerun")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the data even if it is cached")

@@ -35,9 +35,8 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
 def _differs(column: str, data_type: str) -> str:
     p, b = f"p.{column}", f"b.{column}"
     if data_type.upper() in ("DOUBLE", "FLOAT", "REAL") or data_type.upper().startswith("DECIMAL"):
-        return (
-            f"(({p} is null) <> ({b} is null) or abs({p} - {b}) > {TOLERANCE} * greatest(1, abs({p}), abs({b})))"
-        )
+        scale = f"greatest(1, abs({p}), abs({b}))"
+        return f"(({p} is null) <> ({b} is null) or abs({p} - {b}) > {TOLERANCE} * {scale})"
     return f"({p} is distinct from {b})"
 
 
@@ -68,7 +67,9 @@ def compare(published: Path, baseline: Path) -> dict[str, Any]:
             columns: dict[str, Any] = {}
             for column in shared:
                 test = _differs(column, pipeline_cols[column])
-                bad = con.execute(f"select count(*) from {joined} where {present} and {test}").fetchall()[0][0]
+                bad = con.execute(f"select count(*) from {joined} where {present} and {test}").fetchall()[0][
+                    0
+                ]
                 if bad:
                     key_list = ", ".join(f"p.{k}" for k in keys)
                     examples = con.execute(

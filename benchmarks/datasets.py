@@ -133,7 +133,9 @@ def _bulk(scale: Scale, root: Path, seed: int, run_date: date) -> tuple[dict, di
     seconds["jira"] = round(time.perf_counter() - started, 2)
 
     started = time.perf_counter()
-    counts |= write_usage(org, scale.usage_events, root / "landing" / "usage", root / "usage-work.duckdb", seed)
+    counts |= write_usage(
+        org, scale.usage_events, root / "landing" / "usage", root / "usage-work.duckdb", seed
+    )
     seconds["usage"] = round(time.perf_counter() - started, 2)
 
     if scale.survey_responses:

@@ -47,7 +47,9 @@ def _sample_issues(api_dir: Path, exchanges: list[dict], rng: random.Random) -> 
 
 
 def _status_item(history: dict[str, Any]) -> dict[str, Any] | None:
-    return next((i for i in history.get("items", []) if (i.get("fieldId") or i.get("field")) == "status"), None)
+    return next(
+        (i for i in history.get("items", []) if (i.get("fieldId") or i.get("field")) == "status"), None
+    )
 
 
 def _resolution_item(old: dict | None, new_id: str | None) -> dict[str, Any]:
@@ -65,7 +67,12 @@ def _resolution_item(old: dict | None, new_id: str | None) -> dict[str, Any]:
 
 def _resolution_object() -> dict[str, Any]:
     res_id, name, description = RESOLUTIONS["completed"]
-    return {"self": f"{{base}}/rest/api/3/resolution/{res_id}", "id": res_id, "description": description, "name": name}
+    return {
+        "self": f"{{base}}/rest/api/3/resolution/{res_id}",
+        "id": res_id,
+        "description": description,
+        "name": name,
+    }
 
 
 def _move(issue: dict, to_status: dict, at_ms: int, history_id: int, author: dict) -> None:
@@ -187,7 +194,9 @@ def make_delta(
         (out_dir / "api" / "jira" / name).write_bytes(_dumps(body))
         request = {"nextPageToken": f"delta-{seed}-{n}"} if n > 1 else {}
         delta_exchanges.append(_exchange("POST", "/rest/api/3/search/jql", name, json_body=request))
-    (out_dir / "api" / "jira" / "exchanges.jsonl").write_text("".join(json.dumps(e) + "\n" for e in delta_exchanges))
+    (out_dir / "api" / "jira" / "exchanges.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in delta_exchanges)
+    )
 
     usage_count = _delta_usage(data_dir, out_dir / "usage", max(10, round(share * usage_total)), instant, rng)
     return {

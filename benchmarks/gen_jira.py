@@ -176,7 +176,12 @@ def _issue_type(kind: str) -> dict[str, Any]:
 @cache
 def _resolution(outcome: str) -> dict[str, Any]:
     res_id, name, description = RESOLUTIONS[outcome]
-    return {"self": f"{BASE}/rest/api/3/resolution/{res_id}", "id": res_id, "description": description, "name": name}
+    return {
+        "self": f"{BASE}/rest/api/3/resolution/{res_id}",
+        "id": res_id,
+        "description": description,
+        "name": name,
+    }
 
 
 def _user(person: Person, tz_name: str) -> dict[str, Any]:
@@ -340,7 +345,12 @@ def build_issue(spec: JiraSpec, index: int) -> Issue:
                 drafts.append((t, 100 + n, worker_author, [_label_item(rng.choice(FLAVOURS))]))
     drafts.sort(key=lambda d: (d[0], d[1]))
     histories = [
-        {"id": str(10_000_000 + index * 100 + n), "author": author, "created": jira_time(t, tz), "items": items}
+        {
+            "id": str(10_000_000 + index * 100 + n),
+            "author": author,
+            "created": jira_time(t, tz),
+            "items": items,
+        }
         for n, (t, _, author, items) in enumerate(drafts)
     ]
 
@@ -446,7 +456,9 @@ def changelog_exchanges(issue_key: str, histories: list[dict[str, Any]], pages_d
         is_last = start + CHANGELOG_PAGE_SIZE >= len(histories)
         page: dict[str, Any] = {"self": f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}&startAt={start}"}
         if not is_last:
-            page["nextPage"] = f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}&startAt={start + CHANGELOG_PAGE_SIZE}"
+            page["nextPage"] = (
+                f"{BASE}{path}?maxResults={CHANGELOG_PAGE_SIZE}&startAt={start + CHANGELOG_PAGE_SIZE}"
+            )
         page |= {
             "maxResults": CHANGELOG_PAGE_SIZE,
             "startAt": start,
@@ -464,7 +476,14 @@ def _write_pages(args: tuple[JiraSpec, Path, int, int, int]) -> tuple[list[dict]
     """Search pages [first, last) of the site; returns their exchanges and counts."""
     spec, pages_dir, first, last, page_count = args
     exchanges: list[dict] = []
-    counts = {"issues": 0, "histories": 0, "status_changes": 0, "truncated": 0, "changelog_pages": 0, "bytes": 0}
+    counts = {
+        "issues": 0,
+        "histories": 0,
+        "status_changes": 0,
+        "truncated": 0,
+        "changelog_pages": 0,
+        "bytes": 0,
+    }
     changelogs: list[dict] = []
     for page in range(first, last):
         issues = []
@@ -510,7 +529,14 @@ def write_jira(org: BulkOrg, items: int, out_dir: Path, seed: int, workers: int 
         (spec, pages_dir, first, min(page_count, first + PAGES_PER_TASK), page_count)
         for first in range(0, page_count, PAGES_PER_TASK)
     ]
-    totals = {"issues": 0, "histories": 0, "status_changes": 0, "truncated": 0, "changelog_pages": 0, "bytes": 0}
+    totals = {
+        "issues": 0,
+        "histories": 0,
+        "status_changes": 0,
+        "truncated": 0,
+        "changelog_pages": 0,
+        "bytes": 0,
+    }
     if workers > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(workers) as pool:
             results = list(pool.map(_write_pages, tasks))

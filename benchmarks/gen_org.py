@@ -175,12 +175,18 @@ def write_seeds(org: BulkOrg, seeds_dir: Path) -> dict[str, int]:
         for p in org.people
         for m in p.memberships
     )
-    mapping = [("jira", p.key, "*", "10100", "in_progress") for p in org.projects if p.workflow == "review_pay"]
-    mapping += [("jira", "*", "*", s.status_id, CANONICAL[s.category]) for s in STATUSES if s.status_id != "10100"]
+    mapping = [
+        ("jira", p.key, "*", "10100", "in_progress") for p in org.projects if p.workflow == "review_pay"
+    ]
+    mapping += [
+        ("jira", "*", "*", s.status_id, CANONICAL[s.category]) for s in STATUSES if s.status_id != "10100"
+    ]
     rows = {
         "teams.csv": list(zip(org.team_ids, org.team_names, org.team_zones, strict=True)),
         "roster.csv": roster,
-        "ownership.csv": [("jira", p.key, org.team_ids[p.owner]) for p in org.projects if p.owner is not None],
+        "ownership.csv": [
+            ("jira", p.key, org.team_ids[p.owner]) for p in org.projects if p.owner is not None
+        ],
         "tools.csv": [
             (t.tool_id, t.name, f"{t.okta_app}|{t.log_name}", rollout(window, t.rollout_day).isoformat())
             for t in TOOLS

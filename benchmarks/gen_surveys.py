@@ -52,7 +52,9 @@ def write_surveys(org: BulkOrg, responses: int, surveys_dir: Path, seed: int) ->
             person, membership = rng.choice(present)
             local = datetime.combine(monday + timedelta(days=rng.randint(0, 4)), time(), tz)
             local += timedelta(seconds=rng.randint(8 * 3600, 19 * 3600))
-            stamp = f"{local.month}/{local.day}/{local.year} {local.hour}:{local.minute:02d}:{local.second:02d}"
+            stamp = (
+                f"{local.month}/{local.day}/{local.year} {local.hour}:{local.minute:02d}:{local.second:02d}"
+            )
             team = org.team_names[membership.team] if rng.random() > 0.02 else ""
 
             def likert() -> str:

@@ -37,6 +37,7 @@ def write_usage(org: BulkOrg, events: int, usage_dir: Path, work_db: Path, seed:
     con = duckdb.connect(str(work_db))
     try:
         con.execute("set preserve_insertion_order = false")
+        con.execute("set enable_progress_bar = false")
         con.execute(
             "create table people (p integer, email varchar, tz varchar, team varchar, role varchar,"
             " emp_from date, emp_to date)"
@@ -126,8 +127,11 @@ def write_usage(org: BulkOrg, events: int, usage_dir: Path, work_db: Path, seed:
             ),
             dated as (
                 select *,
-                    case when isodow(raw_day) >= 6 and u_weekend > 0.1
-                        then least(last_day, raw_day + cast(8 - isodow(raw_day) as integer)) else raw_day end as day
+                    case
+                        when isodow(raw_day) >= 6 and u_weekend > 0.1
+                            then least(last_day, raw_day + cast(8 - isodow(raw_day) as integer))
+                        else raw_day
+                    end as day
                 from placed
             ),
             stamped as (
@@ -196,7 +200,12 @@ def write_usage(org: BulkOrg, events: int, usage_dir: Path, work_db: Path, seed:
         con.close()
         work_db.unlink(missing_ok=True)
     _damage(usage_dir / f"events-{damaged}.jsonl", sample)
-    return {"usage_events": int(total), "usage_files": len(files), "usage_bad_lines": 3, "usage_duplicate_lines": 2}
+    return {
+        "usage_events": int(total),
+        "usage_files": len(files),
+        "usage_bad_lines": 3,
+        "usage_duplicate_lines": 2,
+    }
 
 
 def _damage(path: Path, sample: list[tuple]) -> None:

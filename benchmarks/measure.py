@@ -9,6 +9,7 @@ the whole tree's summed resident memory, sampled from /proc every 100 ms
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import threading
@@ -46,10 +47,8 @@ def tree_rss_kb(root: int) -> int:
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        try:
+        with contextlib.suppress(OSError, IndexError, ValueError):  # the process may be gone
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
-        except (OSError, IndexError, ValueError):
-            pass
         stack += tree.get(pid, [])
     return total
 

@@ -115,7 +115,11 @@ def run_benchmark(options: Options) -> dict[str, Any]:
         "load_average_before": load_before,
         "latency_ms": options.latency_ms,
         "concurrency": CONCURRENCY,
-        "dataset": {"path": str(dataset.root), "counts": dataset.counts, "generation_seconds": dataset.seconds},
+        "dataset": {
+            "path": str(dataset.root),
+            "counts": dataset.counts,
+            "generation_seconds": dataset.seconds,
+        },
     }
     with RecordingServer(dataset.api, latency_ms=options.latency_ms) as server:
         env = pipeline_env(ws, dataset, server.url("jira"))
@@ -177,7 +181,8 @@ def _check_line(section: dict[str, Any]) -> str:
         else:
             diffs = ", ".join(f"{c} ({d['rows']} rows)" for c, d in check["differing_columns"].items())
             parts.append(
-                f"{mart}: DIFFERENT — pipeline {check['rows_pipeline']} rows, baseline {check['rows_baseline']}, "
+                f"{mart}: DIFFERENT — pipeline {check['rows_pipeline']} rows, "
+                f"baseline {check['rows_baseline']}, "
                 f"only in pipeline {check['only_pipeline']}, only in baseline {check['only_baseline']}"
                 + (f", columns {diffs}" if diffs else "")
             )
@@ -195,11 +200,19 @@ def report(result: dict[str, Any]) -> str:
         "data: "
         + ", ".join(
             f"{k} {counts[k]:,}"
-            for k in ("people", "jira_issues", "jira_histories", "jira_status_changes", "usage_events", "survey_responses")
+            for k in (
+                "people",
+                "jira_issues",
+                "jira_histories",
+                "jira_status_changes",
+                "usage_events",
+                "survey_responses",
+            )
             if k in counts
         )
         + f" (generated in {sum(result['dataset']['generation_seconds'].values()):.1f}s, not counted below)",
-        f"Jira served from 127.0.0.1 with {result['latency_ms']:g} ms per request, concurrency {result['concurrency']}",
+        f"Jira served from 127.0.0.1 with {result['latency_ms']:g} ms per request, "
+        f"concurrency {result['concurrency']}",
     ]
     full = result.get("full")
     if full:
@@ -217,7 +230,8 @@ def report(result: dict[str, Any]) -> str:
         ratio = result["ratio"]
         lines += [
             "",
-            f"Baseline (baseline.sql in DuckDB): {proc['seconds']:.2f}s, peak memory {proc['tree_rss_mb']:.0f} MB",
+            f"Baseline (baseline.sql in DuckDB): {proc['seconds']:.2f}s, "
+            f"peak memory {proc['tree_rss_mb']:.0f} MB",
             f"pipeline / baseline: time {ratio['time']}x, memory {ratio['tree_rss']}x",
             "check: " + _check_line(base),
         ]

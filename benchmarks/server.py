@@ -61,7 +61,9 @@ class RecordedSource:
 
     def __init__(self, directory: Path, base_url: str):
         self.adapter = RecordedAdapter(directory, base_url)
-        self.index: dict[tuple[str, str], dict[frozenset, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        self.index: dict[tuple[str, str], dict[frozenset, list[dict]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
         for exchange in self.adapter.exchanges:
             recorded = _items(exchange.get("params", {})) | _items(exchange.get("json", {}))
             self.index[(exchange["method"], exchange["path"])][recorded].append(exchange)
@@ -146,12 +148,16 @@ class RecordingServer:
                 started = time.perf_counter()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                _, source, rest = (self.path.split("/", 2) + ["", ""])[:3]
+                _, source, rest = [*self.path.split("/", 2), "", ""][:3]
                 recorded = server.sources.get(source)
                 if server.latency:
                     time.sleep(server.latency)
                 if recorded is None:
-                    status, headers, content = 404, {"Content-Type": "application/json"}, b'{"message":"no such source"}'
+                    status, headers, content = (
+                        404,
+                        {"Content-Type": "application/json"},
+                        b'{"message":"no such source"}',
+                    )
                 else:
                     url = f"{server.base}/{rest}"
                     response = recorded.answer(self.command, url, body, dict(self.headers))

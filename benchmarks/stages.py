@@ -49,17 +49,22 @@ def stage_rows(run: RunResult, mart_rows: int | None, latency_ms: float) -> list
     return rows
 
 
+COLUMNS = (
+    ("rows", 12, "{}"),
+    ("pages", 8, "{}"),
+    ("requests_per_s", 8, "{}"),
+    ("http_seconds", 9, "{:.2f}"),
+    ("client_seconds", 9, "{:.2f}"),
+)
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     header = f"{'stage':<28}{'wall s':>9}{'rows':>12}{'pages':>8}{'req/s':>8}{'http s':>9}{'client s':>9}"
     lines = [header, "-" * len(header)]
     for r in rows:
-
-        def cell(key: str, width: int, fmt: str = "{}") -> str:
+        cells = [f"{r['stage']:<28}", f"{r['seconds']:>9.2f}"]
+        for key, width, fmt in COLUMNS:
             value = r.get(key)
-            return f"{'' if value is None else fmt.format(value):>{width}}"
-
-        lines.append(
-            f"{r['stage']:<28}{r['seconds']:>9.2f}{cell('rows', 12)}{cell('pages', 8)}"
-            f"{cell('requests_per_s', 8)}{cell('http_seconds', 9, '{:.2f}')}{cell('client_seconds', 9, '{:.2f}')}"
-        )
+            cells.append(f"{'' if value is None else fmt.format(value):>{width}}")
+        lines.append("".join(cells))
     return "\n".join(lines)
