@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-incremental", action="store_true", help="skip the 0.1 %% increment and rerun")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the pipeline with py-spy (slower; stacks in the work logs)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="regenerate the data even if it is cached")
     return parser
 
@@ -54,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         incremental=not args.no_incremental,
         seed=args.seed,
         regenerate=args.regenerate,
+        profile=args.profile,
     )
     result, _ = run_and_report(options)
     return 0 if result.get("ok") else 1

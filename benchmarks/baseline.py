@@ -82,6 +82,7 @@ def run_baseline(inputs: Path, database: Path, log: Path, env: dict[str, str]) -
 def execute(inputs: dict[str, Any], database: Path) -> float:
     started = time.perf_counter()
     with duckdb.connect(str(database)) as con:
+        con.execute("set enable_progress_bar = false")
         for name, value in inputs.items():
             con.execute(f"set variable {name} = ?", [value])
         con.execute(SCRIPT.read_text())

@@ -125,21 +125,65 @@ class RunResult:
     loads: list[dict[str, Any]] = field(default_factory=list)
     dbt: dict[str, Any] = field(default_factory=dict)
     http: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.measured.returncode == 0
 
 
-def run_pipeline(ws: Workspace, env: dict[str, str], label: str) -> RunResult:
+def py_spy() -> str | None:
+    """py-spy, if installed next to this interpreter or on PATH (it is not a project dependency)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def run_pipeline(ws: Workspace, env: dict[str, str], label: str, *, profile: bool = False) -> RunResult:
     argv = [sys.executable, "-m", "orchestration.cli", "run"]
+    profile_file = ws.logs / f"{label}.pyspy.txt"
+    if profile:
+        spy = py_spy()
+        if spy is None:
+            raise RuntimeError("--profile needs py-spy: pip install py-spy (into the venv, not the project)")
+        # Collapsed stacks of every process (the dbt child too), idle time included.
+        argv = [
+            spy,
+            "record",
+            "--format",
+            "raw",
+            "--idle",
+            "--subprocesses",
+            "--rate",
+            "25",
+            "--output",
+            str(profile_file),
+            "--",
+            *argv,
+        ]
     measured = run_measured(argv, env=env, cwd=REPO, log=ws.logs / f"{label}.log")
     run_id, steps, run_seconds = _dagster_steps(ws.dagster_home)
     result = RunResult(label, measured, run_id, steps, run_seconds)
     if run_id and ws.warehouse.exists():
         result.loads = _load_log(ws.warehouse, run_id)
     result.dbt = _dbt_results(since=_run_start(steps))
+    if profile and profile_file.exists():
+        result.profile = {"file": str(profile_file), "top_self": top_frames(profile_file)}
     return result
+
+
+def top_frames(collapsed: Path, limit: int = 20) -> list[dict[str, Any]]:
+    """The frames where most samples were taken (self time), from py-spy's collapsed stacks."""
+    own: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        frame = stack.rsplit(";", 1)[-1]
+        own[frame] = own.get(frame, 0) + int(count)
+    ranked = sorted(own.items(), key=lambda kv: -kv[1])[:limit]
+    return [{"frame": frame, "share": round(n / max(total, 1), 4)} for frame, n in ranked]
 
 
 # -- where the figures come from -------------------------------------------------------

@@ -44,6 +44,7 @@ class Options:
     incremental: bool = True
     seed: int = 42
     regenerate: bool = False
+    profile: bool = False
 
 
 def _say(message: str) -> None:
@@ -80,6 +81,7 @@ def _run_section(run: RunResult, ws: Workspace, latency_ms: float) -> dict[str, 
         "loads": run.loads,
         "http": run.http,
         "dbt": run.dbt,
+        "profile": run.profile,
         "log": str(ws.logs / f"{run.label}.log"),
     }
 
@@ -124,7 +126,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
     with RecordingServer(dataset.api, latency_ms=options.latency_ms) as server:
         env = pipeline_env(ws, dataset, server.url("jira"))
         _say("full run: productops run")
-        full = run_pipeline(ws, env, "full")
+        full = run_pipeline(ws, env, "full", profile=options.profile)
         full.http = server.reset_stats()
         result["full"] = _run_section(full, ws, options.latency_ms)
         _say(f"full run {'ok' if full.ok else 'FAILED'} in {full.measured.seconds:.1f}s")
@@ -142,7 +144,7 @@ def run_benchmark(options: Options) -> dict[str, Any]:
             server.load(dataset.delta_api)
             for path in sorted(dataset.delta_usage.iterdir()):
                 (ws.landing / "usage" / path.name).symlink_to(path)
-            rerun = run_pipeline(ws, env, "incremental")
+            rerun = run_pipeline(ws, env, "incremental", profile=options.profile)
             rerun.http = server.reset_stats()
             result["incremental"] = _run_section(rerun, ws, options.latency_ms)
             result["incremental"]["share_of_full"] = round(rerun.measured.seconds / full.measured.seconds, 3)
