@@ -51,6 +51,12 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check ingestion orchestration tests
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
+# The benchmark: `make bench SCALE=M` (S, M, L or a demo scale factor); figures in benchmarks/output/.
+SCALE ?= S
+.PHONY: bench
+bench: $(VENV)/.runtime
+	$(BIN)/python -m benchmarks --scale $(SCALE)
+
 # Re-resolve the lock files after changing pyproject.toml.
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock --quiet

@@ -1,0 +1,93 @@
+"""The benchmark harness end to end at a tiny scale, and the increment it replays.
+
+Speed is not asserted here (the benchmark measures it); what must hold is
+that every stage is measured and that the pipeline and the hand-written
+DuckDB baseline give the same delivery_weekly and adoption_weekly.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from benchmarks.__main__ import main
+from benchmarks.datasets import prepare
+from benchmarks.scales import resolve_scale
+from benchmarks.server import RecordingServer
+
+STAGES = {
+    "extract+land jira",
+    "extract+land usage",
+    "extract+land surveys",
+    "gates",
+    "dbt build",
+    "publish",
+    "total (process wall time)",
+}
+
+
+@pytest.mark.e2e
+def test_tiny_benchmark_measures_every_stage_and_agrees_with_the_baseline(tmp_path: Path) -> None:
+    code = main(["--scale", "0.1", "--out", str(tmp_path), "--no-incremental", "--latency-ms", "2"])
+
+    results = list(tmp_path.glob("*-0.1.json"))
+    assert len(results) == 1
+    result = json.loads(results[0].read_text())
+    assert code == 0 and result["ok"]
+
+    stages = {row["stage"]: row for row in result["full"]["stages"]}
+    assert set(stages) >= STAGES
+    jira = stages["extract+land jira"]
+    counts = result["dataset"]["counts"]
+    # Every search and changelog page went through the local server.
+    assert jira["requests"] == 2 + counts["jira_search_pages"] + counts["jira_changelog_pages"]
+    assert jira["rows"] > counts["jira_issues"] and jira["pages"] == 1 + counts["jira_search_pages"]
+    assert stages["extract+land usage"]["rows"] == counts["usage_events"]
+    assert stages["dbt build"]["seconds"] > 0 and stages["dbt build"]["rows"] > 0
+    assert result["full"]["process"]["tree_rss_mb"] >= result["full"]["process"]["max_rss_mb"] > 0
+
+    baseline = result["baseline"]
+    assert baseline["process"]["returncode"] == 0 and baseline["process"]["max_rss_mb"] > 0
+    for mart in ("delivery_weekly", "adoption_weekly"):
+        check = baseline["check"][mart]
+        assert check["equal"], check
+        assert check["rows_pipeline"] == check["rows_baseline"] > 0
+    assert result["ratio"]["time"] > 0
+
+
+def test_increment_is_served_as_a_second_recording(tmp_path: Path) -> None:
+    dataset = prepare(resolve_scale("0.1"), tmp_path / "data")
+    with RecordingServer(dataset.api, latency_ms=0) as server:
+        url = server.url("jira") + "/rest/api/3/search/jql"
+        first = requests.post(url, json={"jql": "order by updated"}, timeout=10).json()
+        full_ids = set()
+        body: dict = {"jql": "order by updated"}
+        while True:
+            page = requests.post(url, json=body, timeout=10).json()
+            full_ids |= {i["id"] for i in page["issues"]}
+            if page["isLast"]:
+                break
+            body["nextPageToken"] = page["nextPageToken"]
+        assert len(full_ids) == dataset.counts["jira_issues"]
+
+        server.load(dataset.delta_api)
+        delta = requests.post(url, json={"jql": "updated >= -1d"}, timeout=10).json()
+        stats = server.reset_stats()
+
+    assert delta["isLast"] and first["issues"] != delta["issues"]
+    updated = [i for i in delta["issues"] if i["id"] in full_ids]
+    new = [i for i in delta["issues"] if i["id"] not in full_ids]
+    assert len(updated) == dataset.counts["delta_jira_updated"] >= 1
+    assert len(new) == dataset.counts["delta_jira_new"] >= 1
+    for issue in delta["issues"]:
+        histories = issue["changelog"]["histories"]
+        # The change is the issue's latest history, and its time is the issue's update.
+        assert issue["changelog"]["total"] == len(histories)
+        assert histories[-1]["created"] == issue["fields"]["updated"]
+        assert histories[-1]["items"][-1]["to"] == issue["fields"]["status"]["id"]
+    assert stats["jira"]["requests"] == 1 + dataset.counts["jira_search_pages"] + 1
+    usage = (dataset.delta_usage / "events-delta.jsonl").read_text().splitlines()
+    assert len(usage) == dataset.counts["delta_usage_events"]
