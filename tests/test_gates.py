@@ -116,7 +116,7 @@ def test_a_failed_batch_is_rewound_and_gated_again_until_fixed(con, tmp_path):
     land(con, "r4", [usage_row("e7", line=8)], cursor="c4")
     assert all(o.passed for o in run_source_gates(con, USAGE, "r4", settings))
     assert ledger.unvalidated_counts(con, {"usage_events": "usage"}) == {}
-    assert con.execute("select cursor_value, run_id from raw.gate_cursors").fetchall() == [("c4", "r4")]
+    assert con.execute("select cursor_value, run_id from audit.cursors").fetchall() == [("c4", "r4")]
 
 
 def test_rows_a_crashed_run_left_are_gated_by_the_next_run(con, tmp_path):
@@ -130,7 +130,7 @@ def test_rows_a_crashed_run_left_are_gated_by_the_next_run(con, tmp_path):
 
     assert outcomes[EXPECTATIONS].message == "raw.usage_events: 2 rows checked, all 7 expectations met"
     assert con.execute(
-        "select run_id, status, validated_by from raw.gate_batches order by run_id"
+        "select run_id, status, validated_by from audit.batches order by run_id"
     ).fetchall() == [
         ("crashed", "revalidated", "r2"),
         ("r1", "passed", "r1"),

@@ -79,7 +79,7 @@ def fingerprint(folder: Path) -> dict[str, str]:
 def ledger(world: World, run_id: str) -> dict[str, str]:
     with duckdb.connect(str(world.warehouse), read_only=True) as con:
         return dict(
-            con.execute("select source, status from raw.gate_batches where run_id = ?", [run_id]).fetchall()
+            con.execute("select source, status from audit.batches where run_id = ?", [run_id]).fetchall()
         )
 
 

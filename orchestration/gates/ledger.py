@@ -4,12 +4,12 @@ Raw tables take every run's rows as they land (the loader merges them page by
 page, with the cursor). What this ledger adds is the *audit* state:
 
 - a run's rows of a source are **validated** once every gate of that source
-  passed in that run (`raw.gate_batches`, status `passed`);
+  passed in that run (`audit.batches`, status `passed`);
 - the gates of a run read every row of the source that is not validated yet:
   the rows it landed, plus any a failed or crashed run left behind (which are
   then marked `revalidated` when they pass);
 - when a gate fails, the source is **rewound**: its cursors go back to where
-  the last validated run left them (`raw.gate_cursors`) and the files the run
+  the last validated run left them (`audit.cursors`) and the files the run
   landed are marked changed (`raw.loaded_files`), so the next run extracts
   the same records again and gates them again. A bad batch can only reach the
   marts by passing the gates of a later run.
@@ -25,14 +25,17 @@ import duckdb
 from ingestion.loader import ensure_raw_schema
 from ingestion.raw_tables import RAW_SCHEMA
 
+# The ledger lives beside raw, not in it: raw holds what sources delivered.
+AUDIT_SCHEMA = "audit"
 VALIDATED = ("passed", "revalidated")
 # A file the gates rejected: the usage loader reads a file again when its
 # recorded digest differs from the file's.
 UNVALIDATED_FILE_DIGEST = "unvalidated"
 
 DDL = (
+    f"create schema if not exists {AUDIT_SCHEMA}",
     f"""
-    create table if not exists {RAW_SCHEMA}.gate_batches (
+    create table if not exists {AUDIT_SCHEMA}.batches (
         source varchar not null,
         run_id varchar not null,
         status varchar not null,        -- passed | failed | revalidated
@@ -42,7 +45,7 @@ DDL = (
         primary key (source, run_id)
     )""",
     f"""
-    create table if not exists {RAW_SCHEMA}.gate_volumes (
+    create table if not exists {AUDIT_SCHEMA}.volumes (
         source varchar not null,
         table_name varchar not null,    -- the raw table
         run_id varchar not null,
@@ -51,7 +54,7 @@ DDL = (
         primary key (table_name, run_id)
     )""",
     f"""
-    create table if not exists {RAW_SCHEMA}.gate_cursors (
+    create table if not exists {AUDIT_SCHEMA}.cursors (
         source varchar not null,
         stream varchar not null,
         cursor_value varchar,
@@ -83,7 +86,7 @@ def unvalidated_rows(raw_table: str, source: str) -> str:
     """SQL for the rows of a raw table its source's gates have not passed yet."""
     return (
         f"(select * from {RAW_SCHEMA}.{raw_table} where _run_id not in ("
-        f"select run_id from {RAW_SCHEMA}.gate_batches "
+        f"select run_id from {AUDIT_SCHEMA}.batches "
         f"where source = '{_literal(source)}' and status in {VALIDATED}))"
     )
 
@@ -93,8 +96,8 @@ def previous_load(con: duckdb.DuckDBPyConnection, raw_table: str) -> PreviousLoa
     rows = con.execute(
         f"""
         select volumes.run_id, volumes.table_rows
-        from {RAW_SCHEMA}.gate_volumes as volumes
-        inner join {RAW_SCHEMA}.gate_batches as batches
+        from {AUDIT_SCHEMA}.volumes as volumes
+        inner join {AUDIT_SCHEMA}.batches as batches
             on volumes.source = batches.source and volumes.run_id = batches.run_id
         where volumes.table_name = ? and batches.status = 'passed'
         order by batches.checked_at desc
@@ -120,15 +123,15 @@ def record_pass(
         for earlier in sorted(set(revalidated) - {run_id}):
             con.execute(
                 f"""
-                insert or replace into {RAW_SCHEMA}.gate_batches
+                insert or replace into {AUDIT_SCHEMA}.batches
                 values (?, ?, 'revalidated', now(), ?, null)
                 """,
                 [source, earlier, run_id],
             )
-        con.execute(f"delete from {RAW_SCHEMA}.gate_cursors where source = ?", [source])
+        con.execute(f"delete from {AUDIT_SCHEMA}.cursors where source = ?", [source])
         con.execute(
             f"""
-            insert into {RAW_SCHEMA}.gate_cursors
+            insert into {AUDIT_SCHEMA}.cursors
             select source, stream, cursor_value, ? from {RAW_SCHEMA}.load_state where source = ?
             """,
             [run_id, source],
@@ -155,7 +158,7 @@ def record_failure(
         con.execute(
             f"""
             insert into {RAW_SCHEMA}.load_state
-            select source, stream, cursor_value, now(), run_id from {RAW_SCHEMA}.gate_cursors where source = ?
+            select source, stream, cursor_value, now(), run_id from {AUDIT_SCHEMA}.cursors where source = ?
             """,
             [source],
         )
@@ -183,12 +186,12 @@ def _record(
     failed_checks: str | None,
 ) -> None:
     con.execute(
-        f"insert or replace into {RAW_SCHEMA}.gate_batches values (?, ?, ?, now(), ?, ?)",
+        f"insert or replace into {AUDIT_SCHEMA}.batches values (?, ?, ?, now(), ?, ?)",
         [source, run_id, status, run_id if status == "passed" else None, failed_checks],
     )
     for table, volume in volumes.items():
         con.execute(
-            f"insert or replace into {RAW_SCHEMA}.gate_volumes values (?, ?, ?, ?, ?)",
+            f"insert or replace into {AUDIT_SCHEMA}.volumes values (?, ?, ?, ?, ?)",
             [source, table, run_id, volume.batch_rows, volume.table_rows],
         )
 
@@ -208,7 +211,7 @@ def batch_status(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, str]:
     """Each source's gate outcome in one run (sources without gates absent)."""
     ensure_ledger(con)
     rows = con.execute(
-        f"select source, status from {RAW_SCHEMA}.gate_batches where run_id = ?", [run_id]
+        f"select source, status from {AUDIT_SCHEMA}.batches where run_id = ?", [run_id]
     ).fetchall()
     return dict(rows)
 
