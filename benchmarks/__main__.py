@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from benchmarks.run import Options, run_and_report
+from benchmarks.run import Options, report, run_and_report
 from benchmarks.scales import resolve_scale
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "output"
@@ -39,12 +40,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sample the pipeline with py-spy (slower; stacks in the work logs)",
     )
+    parser.add_argument("--show", type=Path, help="print the report of a saved result file and exit")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the data even if it is cached")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.show:
+        result = json.loads(args.show.read_text())
+        print(report(result))
+        return 0 if result.get("ok") else 1
     scale = resolve_scale(
         args.scale,
         people=args.people,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -225,7 +225,7 @@ def _delta_usage(data_dir: Path, out_dir: Path, count: int, instant, rng: random
     lines = []
     for n in range(count):
         template = rng.choice(seen)
-        at = datetime.fromtimestamp(instant() / 1000, UTC) + timedelta(microseconds=0)
+        at = datetime.fromtimestamp(instant() / 1000, UTC)
         record = {
             "timestamp": f"{at:%Y-%m-%dT%H:%M:%S}Z",
             "user_email": template["user_email"],

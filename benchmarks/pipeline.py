@@ -165,7 +165,7 @@ def run_pipeline(ws: Workspace, env: dict[str, str], label: str, *, profile: boo
     result = RunResult(label, measured, run_id, steps, run_seconds)
     if run_id and ws.warehouse.exists():
         result.loads = _load_log(ws.warehouse, run_id)
-    result.dbt = _dbt_results(since=_run_start(steps))
+    result.dbt = _dbt_results(run_id, since=_run_start(steps))
     if profile and profile_file.exists():
         result.profile = {"file": str(profile_file), "top_self": top_frames(profile_file)}
     return result
@@ -261,10 +261,13 @@ def _load_log(warehouse: Path, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _dbt_results(since: float) -> dict[str, Any]:
+def _dbt_results(run_id: str | None, since: float) -> dict[str, Any]:
     """Per resource type and the slowest nodes of the dbt build this run made."""
     target = REPO / "dbt_project" / "target"
     candidates = [p for p in target.rglob("run_results.json") if p.stat().st_mtime >= since]
+    # dagster-dbt names each invocation's target folder after the run id's first characters.
+    ours = [p for p in candidates if run_id and f"-{run_id[:7]}-" in str(p)]
+    candidates = ours or candidates
     if not candidates:
         return {}
     results = json.loads(max(candidates, key=lambda p: p.stat().st_mtime).read_text())["results"]

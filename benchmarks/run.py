@@ -191,6 +191,43 @@ def _check_line(section: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+TIME_TARGETS = {"L": 2.0, "M": 3.0}  # pipeline / baseline, from the issue
+INCREMENTAL_TARGET = 0.10
+
+
+def targets(result: dict[str, Any]) -> list[str]:
+    """The issue's targets, measured (never asserted): met or missed, with the figure."""
+    lines = []
+    name = result["scale"]["name"]
+    ratio = result.get("ratio")
+    if ratio and name in TIME_TARGETS:
+        goal = TIME_TARGETS[name]
+        verdict = "met" if ratio["time"] <= goal else "MISSED"
+        lines.append(f"time within {goal:g}x the baseline: {verdict} ({ratio['time']}x)")
+        if name == "L":
+            met = ratio["tree_rss"] <= 1.0
+            lines.append(
+                f"memory no higher than the baseline: {'met' if met else 'MISSED'} ({ratio['tree_rss']}x)"
+            )
+    inc = result.get("incremental")
+    if inc and "share_of_full" in inc:
+        share = inc["share_of_full"]
+        met = share <= INCREMENTAL_TARGET
+        lines.append(f"rerun within 10 % of the full run: {'met' if met else 'MISSED'} ({share:.1%})")
+    full = result.get("full")
+    if full:
+        jira = next((r for r in full["stages"] if r["stage"] == "extract+land jira"), None)
+        if jira and jira.get("requests"):
+            floor, seconds = jira["latency_floor_seconds"], jira["seconds"]
+            bound = "latency" if floor >= 0.5 * seconds else "client work (parsing and landing)"
+            lines.append(
+                f"Jira extraction: {jira['requests']} requests in {seconds:.1f}s "
+                f"({jira['requests_per_s']}/s); latency floor {floor:.1f}s, "
+                f"HTTP {jira['http_seconds']:.1f}s, client {jira['client_seconds']:.1f}s: bound by {bound}"
+            )
+    return lines
+
+
 def report(result: dict[str, Any]) -> str:
     scale = result["scale"]
     counts = result["dataset"]["counts"]
@@ -247,6 +284,9 @@ def report(result: dict[str, Any]) -> str:
         ]
         if "baseline" in inc:
             lines.append("check after the increment: " + _check_line(inc["baseline"]))
+    checks = targets(result)
+    if checks:
+        lines += ["", "Targets (measured, not asserted):", *(f"  {line}" for line in checks)]
     lines.append("")
     lines.append("RESULT: " + ("ok" if result.get("ok") else "NOT OK (see above)"))
     return "\n".join(lines)
