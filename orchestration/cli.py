@@ -50,12 +50,18 @@ class _QuietLibraries(logging.Filter):
         return self.verbose or ours or record.levelno >= logging.ERROR
 
 
+class _ProgressHandler(logging.StreamHandler):
+    """The CLI's own stderr handler; one at a time, even when `main` runs twice in a process."""
+
+
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _ProgressHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     # A handler filter, not logger levels: Dagster resets its loggers' levels.
     handler.addFilter(_QuietLibraries(verbose))
     root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _ProgressHandler)]:
+        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
