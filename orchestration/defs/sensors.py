@@ -10,7 +10,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -157,6 +158,24 @@ def failure_report(run: dg.DagsterRun, events: Iterable, ui_url: str | None = No
     return "\n".join(lines)
 
 
+@contextmanager
+def _urllib3_silenced() -> Iterator[None]:
+    """urllib3 logs retries and request lines with the URL's path, which holds the webhook's token."""
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] == "urllib3"]
+    loggers = [logging.getLogger(name) for name in {"urllib3.connectionpool", "urllib3.util.retry", *names}]
+
+    def drop(record: logging.LogRecord) -> bool:
+        return False
+
+    for logger in loggers:
+        logger.addFilter(drop)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(drop)
+
+
 def post_alert(url: str, text: str, timeout: float = 10.0) -> None:
     """POST a Slack incoming-webhook body ({"text": ...}); retries 429 and 5xx briefly."""
     retry = Retry(
@@ -167,7 +186,7 @@ def post_alert(url: str, text: str, timeout: float = 10.0) -> None:
         raise_on_status=False,
     )
     host = urlsplit(url).hostname or "?"
-    with requests.Session() as session:
+    with requests.Session() as session, _urllib3_silenced():
         session.mount("http://", HTTPAdapter(max_retries=retry))
         session.mount("https://", HTTPAdapter(max_retries=retry))
         try:
