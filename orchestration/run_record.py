@@ -106,6 +106,15 @@ def _first_line(text: str | None, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def _error_line(text: str | None, limit: int = 300) -> str:
+    """An error on one line, its class without the module path: `SourceError: jira: HTTP 401 (…)`."""
+    line = " ".join((text or "").split())
+    head, sep, rest = line.partition(": ")
+    if sep and "." in head and " " not in head:
+        line = f"{head.rsplit('.', 1)[1]}: {rest}"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 def gate_results(events: Iterable[Any]) -> list[GateResult]:
     """Every asset check evaluation among Dagster events (DagsterEvent objects)."""
     results = []
@@ -137,7 +146,7 @@ def failed_steps(events: Iterable[Any]) -> list[FailedStep]:
             continue
         error = event.step_failure_data.error
         message = error.message if error else event.message
-        failures.append(FailedStep(step=event.step_key or "?", error=_first_line(message)))
+        failures.append(FailedStep(step=event.step_key or "?", error=_error_line(message)))
     return failures
 
 

@@ -256,7 +256,10 @@ def test_failure_alert_posts_failed_gate_and_step_to_the_webhook(failed_run, web
     run_id = result.dagster_run.run_id
     assert f"run {run_id[:8]}" in text and "(trigger: productops_daily)" in text
     assert "Failed gates:\n• usage/events rejected_share_within_threshold: raw usage: 412 of 9050" in text
-    assert "Failed steps:\n• usage__events_rejected_share_within_threshold:" in text
+    assert (
+        "Failed steps:\n• usage__events_rejected_share_within_threshold: DagsterAssetCheckFailedError: "
+        "1 blocking asset check failed with ERROR severity: usage/events: rejected_share_within_threshold"
+    ) in text
     assert "Published marts were left unchanged." in text
     assert text.endswith(f"https://dagster.example.internal/runs/{run_id}")
     # The same report is a log line; the webhook URL (a secret) is in neither.
