@@ -91,6 +91,8 @@ def fetch(cursor: duckdb.DuckDBPyConnection, limit: int | None = None) -> Iterat
 def _cell(value: Any) -> str:
     if value is None:
         return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         text = f"{value:.4f}".rstrip("0").rstrip(".")
         return text if text not in ("", "-0") else "0"
