@@ -315,16 +315,18 @@ def _instance_config(tmp_path: Path, source: str) -> dict:
     return config
 
 
-def test_local_instance_serialises_the_warehouse_writer(tmp_path, monkeypatch):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+def test_local_instance_keeps_sqlite_under_its_home_and_serialises_the_writer(tmp_path):
     config = _instance_config(tmp_path, "dagster.yaml")
-    assert config["storage"] == {"sqlite": {"base_dir": {"env": "DAGSTER_HOME"}}}
     assert config["telemetry"] == {"enabled": False}
     assert config["concurrency"]["pools"] == {"default_limit": 1, "granularity": "op"}
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
-    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+    home = tmp_path / "home"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         pool = instance.get_concurrency_config().pool_config
         assert (pool.default_pool_limit, pool.pool_granularity.value) == (1, "op")
+        assert type(instance.run_storage).__name__ == "SqliteRunStorage"
+        assert instance.get_runs() == []
+    assert (home / "history" / "runs.db").exists()
 
 
 def test_production_instance_reads_postgres_from_the_environment(tmp_path, monkeypatch):
