@@ -90,6 +90,11 @@ class RunProgress:
     def _on_step_skipped(self, event: Any) -> None:
         log.warning("[skipped] %s: an upstream step or gate failed", event.step_key)
 
+    def _on_pipeline_failure(self, event: Any) -> None:
+        # Steps below a failed one never start; Dagster names the failed ones here.
+        first = (event.message or "").strip().splitlines()
+        log.error("[stopped] %s Nothing downstream ran.", first[0] if first else "the run failed.")
+
     # -- dbt counts --------------------------------------------------------------------
     def _maybe_report(self) -> None:
         if time.monotonic() - self._last_report >= DBT_REPORT_EVERY_SECONDS:
