@@ -90,6 +90,11 @@ class RunProgress:
     def _on_step_skipped(self, event: Any) -> None:
         log.warning("[skipped] %s: an upstream step or gate failed", event.step_key)
 
+    def _on_engine_event(self, event: Any) -> None:
+        # Another run (the schedule, a sensor) holds the warehouse: say why nothing moves.
+        if "blocked by limit for pool" in (event.message or ""):
+            log.info("[waiting] %s: %s (another run is writing the warehouse)", event.step_key, event.message)
+
     def _on_pipeline_failure(self, event: Any) -> None:
         # Steps below a failed one never start; Dagster names the failed ones here.
         first = (event.message or "").strip().splitlines()

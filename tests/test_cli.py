@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,10 +92,37 @@ def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def good_run(tmp_path_factory, demo_org) -> Run:
+    """The shared demo run. It starts while another run holds the warehouse's pool slot (as a
+    scheduled run would), waits for it, and goes on once the slot is free."""
     env, warehouse, published, home = _env(tmp_path_factory.mktemp("good"), demo_org)
-    proc = _cli(["run"], env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return Run(env, warehouse, published, home, proc)
+    holder = ("5c4e2d1a-scheduled-run", "productops_dbt")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        slots = instance.event_log_storage
+        slots.set_concurrency_slots("duckdb", 1)
+        slots.claim_concurrency_slot("duckdb", *holder)
+        # Whatever happens, the slot comes free in the end, so the run cannot hang for ever.
+        backstop = threading.Timer(600, slots.free_concurrency_slot_for_step, holder)
+        backstop.start()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = []
+        for line in proc.stderr:
+            err.append(line)
+            if "[waiting]" in line and backstop.is_alive():
+                backstop.cancel()
+                slots.free_concurrency_slot_for_step(*holder)
+        out = proc.stdout.read()
+        proc.wait(timeout=1200)
+        backstop.cancel()
+    completed = subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(err))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return Run(env, warehouse, published, home, completed)
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +192,14 @@ def test_run_reports_progress_stage_by_stage_then_the_summary(good_run):
             count = con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]
             assert re.search(rf"marts\.{mart}\s+{count}\n", out), f"summary lacks {mart} = {count}"
     assert f"Published for readers:           {good_run.published}" in out
+
+
+def test_run_waits_for_the_warehouse_while_another_run_holds_it(good_run):
+    # One DuckDB writer: the CLI's steps queue for pool "duckdb" like any scheduled run.
+    waiting = [line for line in good_run.proc.stderr.splitlines() if "[waiting]" in line]
+    assert waiting, good_run.proc.stderr[-3000:]
+    assert "blocked by limit for pool duckdb (another run is writing the warehouse)" in waiting[0]
+    assert good_run.proc.stderr.index("[waiting]") < good_run.proc.stderr.index("[gates]")
 
 
 def test_run_writes_a_record_with_outcome_sources_and_every_gate(good_run):

@@ -54,6 +54,34 @@ class ProductOpsTranslator(DagsterDbtTranslator):
             tags={**spec.tags, "layer": layer},
         ).merge_attributes(kinds={kind})
 
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, each saying what it tests and whether it blocks."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        generic = test.get("test_metadata") or {}
+        column = (generic.get("kwargs") or {}).get("column_name") or test.get("column_name")
+        if generic:
+            what = f"dbt test `{generic.get('name')}`" + (f" on `{column}`" if column else "")
+        else:
+            what = f"dbt data test `{test['name']}` ({test.get('original_file_path', '')})"
+        severity = str(test.get("config", {}).get("severity") or "error").lower()
+        effect = "a failure blocks everything downstream" if spec.blocking else "a failure only warns"
+        description = f"{what}. Severity {severity}: {effect}."
+        if test.get("description"):
+            description = f"{test['description']}\n\n{description}"
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=description,
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
 
 @dbt_assets(
     manifest=ensure_manifest(),
