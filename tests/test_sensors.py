@@ -241,13 +241,12 @@ def _evaluate_failure_sensor(instance, result):
     return failure_alert_sensor(context)
 
 
-def test_failure_alert_posts_failed_gate_and_step_to_the_webhook(failed_run, webhook, monkeypatch, caplog):
+def test_failure_alert_posts_failed_gate_and_step_to_the_webhook(failed_run, webhook, monkeypatch, capsys):
     instance, result = failed_run
     webhook.expect_oneshot_request(SECRET_PATH, method="POST").respond_with_data("ok")
     monkeypatch.setenv("PRODUCTOPS_ALERT_WEBHOOK_URL", webhook.url_for(SECRET_PATH))
     monkeypatch.setenv("PRODUCTOPS_UI_URL", "https://dagster.example.internal/")
-    with caplog.at_level(logging.INFO, logger="orchestration.alerts"):
-        _evaluate_failure_sensor(instance, result)
+    _evaluate_failure_sensor(instance, result)
 
     [(request, _)] = webhook.log
     body = request.get_json()
@@ -262,19 +261,20 @@ def test_failure_alert_posts_failed_gate_and_step_to_the_webhook(failed_run, web
     ) in text
     assert "Published marts were left unchanged." in text
     assert text.endswith(f"https://dagster.example.internal/runs/{run_id}")
-    # The same report is a log line; the webhook URL (a secret) is in neither.
-    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "orchestration.alerts")
-    assert "rejected_share_within_threshold" in logged
+    # The same report is in the tick's log; the webhook URL (a secret) is in neither.
+    logged = capsys.readouterr().err
+    assert "Failed gates:\n• usage/events rejected_share_within_threshold" in logged
+    assert "alert posted to the webhook at 127.0.0.1" in logged
     assert SECRET_PATH not in logged and SECRET_PATH not in text
 
 
-def test_failure_alert_without_webhook_only_logs(failed_run, webhook, monkeypatch, caplog):
+def test_failure_alert_without_webhook_only_logs(failed_run, webhook, monkeypatch, capsys):
     instance, result = failed_run
     monkeypatch.delenv("PRODUCTOPS_ALERT_WEBHOOK_URL", raising=False)
-    with caplog.at_level(logging.ERROR, logger="orchestration.alerts"):
-        _evaluate_failure_sensor(instance, result)
+    _evaluate_failure_sensor(instance, result)
     assert webhook.log == []
-    assert any("Failed gates" in r.getMessage() for r in caplog.records)
+    logged = capsys.readouterr().err
+    assert "Failed gates:" in logged and "alert posted" not in logged
 
 
 def test_refused_alert_fails_loudly_without_revealing_the_url(webhook, caplog):

@@ -24,8 +24,6 @@ from ingestion.config import ConfigError, load_settings
 from orchestration.defs.jobs import ALL_JOB_NAME
 from orchestration.run_record import failed_steps, gate_results
 
-log = logging.getLogger("orchestration.alerts")
-
 LANDING_SENSOR_NAME = "productops_landing_files"
 FAILURE_SENSOR_NAME = "productops_failure_alert"
 LANDING_FOLDERS = ("surveys", "usage")
@@ -216,8 +214,8 @@ def failure_alert_sensor(context: dg.RunFailureSensorContext):
     )
     events = [record.dagster_event for record in records if record.dagster_event]
     text = failure_report(run, events, os.environ.get(UI_URL_VAR))
+    # The tick's log: the daemon prints it and the UI shows it under the sensor.
     context.log.error(text)
-    log.error(text)
     url = os.environ.get(WEBHOOK_VAR, "").strip()
     if url:
         post_alert(url, text)
