@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.config import ConfigError, Settings, load_settings
+from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
 
@@ -142,9 +143,12 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
         gates=gate_results(events),
         failed_steps=failed_steps(events),
     )
-    if settings.warehouse.exists():
-        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
-            record.sources = read_source_states(con)
+    try:
+        if settings.warehouse.exists():
+            with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+                record.sources = read_source_states(con)
+    except duckdb.IOException as exc:  # another run (the schedule, a sensor) took the warehouse
+        log.warning("sources not recorded: the warehouse is busy (%s)", str(exc).splitlines()[0])
     if result.success and settings.published.exists():
         with duckdb.connect(str(settings.published), read_only=True) as con:
             record.published = str(settings.published)
@@ -154,12 +158,6 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
     path = record_path(settings.warehouse)
     write_record(record, path)
     return path
-
-
-def now_iso() -> str:
-    from orchestration.run_record import now_iso as _now
-
-    return _now()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
