@@ -171,7 +171,11 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
 def collect_status(settings: Settings) -> Status:
     status = Status()
     record = read_record(record_path(settings.warehouse))
-    dagster_run, dagster_gates, in_progress = _latest_dagster_run()
+    try:
+        dagster_run, dagster_gates, in_progress = _latest_dagster_run()
+    except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
+        dagster_run, dagster_gates, in_progress = None, [], False
+        status.notes.append(f"The Dagster instance under $DAGSTER_HOME could not be read: {exc}")
 
     if record is not None:
         status.run, status.gates = _from_record(record), list(record.gates)
