@@ -63,4 +63,4 @@ lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --extra dev -o requirements-dev.lock --quiet
 
 clean:
-	rm -rf $(VENV) warehouse demo .dagster dbt_project/target dbt_project/logs
+	rm -rf $(VENV) warehouse demo .dagster dbt_project/target dbt_project/logs test-output

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,9 @@ from ingestion.pages import Page
 from ingestion.raw_tables import RAW_SCHEMA, create_statements
 
 log = logging.getLogger(__name__)
+
+# A long stream (a big Jira, a rate-limited GitHub) says how far it got, at most this often.
+PROGRESS_EVERY_SECONDS = 10.0
 
 
 @dataclass
@@ -91,11 +95,15 @@ class RawLoader:
     def land(self, source: str, stream: str, pages: Iterable[Page]) -> StreamStats:
         """Land every page of one source stream; returns what was landed."""
         stats = self.stats.setdefault((source, stream), StreamStats(source))
+        last_note = time.monotonic()
         for page in pages:
             self.land_page(source, page)
             stats.pages += 1
             stats.rows_landed += page.row_count
             stats.rows_rejected += len(page.rejected)
+            if time.monotonic() - last_note >= PROGRESS_EVERY_SECONDS:
+                last_note = time.monotonic()
+                log.info("%s/%s: %d pages, %d rows so far", source, stream, stats.pages, stats.rows_landed)
         self.log_stream(source, stream, stats)
         return stats
 

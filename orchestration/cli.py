@@ -2,6 +2,11 @@
 
 productops demo [--scale N] [--out DIR] [--seed N]   generate the demo organisation
 productops run                                      run the whole pipeline in one process
+productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
+productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
+
+Exit codes: 0 success; 1 the run, the query or the last run failed; 2 usage or
+configuration error; 3 nothing to read yet (no published marts, no run recorded).
 """
 
 from __future__ import annotations
@@ -12,12 +17,26 @@ import logging
 import os
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
 from ingestion.config import ConfigError, Settings, load_settings
+from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_NOTHING_YET = 3
+
+EXIT_CODES_HELP = """exit codes:
+  0  success
+  1  the run, the query or (for status) the last run failed
+  2  usage or configuration error
+  3  nothing to read yet: no published marts, no run recorded
+"""
 
 
 class _QuietLibraries(logging.Filter):
@@ -32,12 +51,18 @@ class _QuietLibraries(logging.Filter):
         return self.verbose or ours or record.levelno >= logging.ERROR
 
 
+class _ProgressHandler(logging.StreamHandler):
+    """The CLI's own stderr handler; one at a time, even when `main` runs twice in a process."""
+
+
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _ProgressHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     # A handler filter, not logger levels: Dagster resets its loggers' levels.
     handler.addFilter(_QuietLibraries(verbose))
     root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _ProgressHandler)]:
+        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
 
@@ -89,11 +114,59 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
+def _progress_listener():
+    """Logs gates, dbt counts and publish as the run's Dagster events arrive."""
+    from orchestration.defs.dbt import productops_dbt
+    from orchestration.progress import RunProgress
+
+    return RunProgress(dbt_models=len(productops_dbt.keys))
+
+
+def _write_run_record(settings: Settings, run_id: str, result, started_at: str, seconds: float) -> Path:
+    """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
+    import duckdb
+
+    from orchestration.publishing import mart_tables
+    from orchestration.run_record import RunRecord, failed_steps, gate_results, record_path, write_record
+    from orchestration.status import read_source_states
+
+    events = result.all_events
+    record = RunRecord(
+        run_id=run_id,
+        status="success" if result.success else "failure",
+        started_at=started_at,
+        finished_at=now_iso(),
+        duration_seconds=round(seconds, 1),
+        trigger="cli",
+        mode="demo" if settings.demo_mode else "live",
+        warehouse=str(settings.warehouse),
+        gates=gate_results(events),
+        failed_steps=failed_steps(events),
+    )
+    try:
+        if settings.warehouse.exists():
+            with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+                record.sources = read_source_states(con)
+    except duckdb.IOException as exc:  # another run (the schedule, a sensor) took the warehouse
+        log.warning("sources not recorded: the warehouse is busy (%s)", str(exc).splitlines()[0])
+    if result.success and settings.published.exists():
+        with duckdb.connect(str(settings.published), read_only=True) as con:
+            record.published = str(settings.published)
+            record.published_rows = {
+                t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)
+            }
+    path = record_path(settings.warehouse)
+    write_record(record, path)
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    started_at = now_iso()
     settings = load_settings()
     mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
-    log.info("sources: %s", mode)
+    run_id = str(uuid.uuid4())
+    log.info("[start] run %s; sources: %s", run_id[:8], mode)
     ensure_demo(settings)
 
     from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
@@ -105,17 +178,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     job = defs.resolve_job_def(ALL_JOB_NAME)
     instance = _instance()
+    instance.add_event_listener(run_id, _progress_listener())
     # dagster-dbt echoes every dbt event to stdout; keep that in a log file
     # and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    log.info("[extract] landing every configured source in schema raw")
     with log_file.open("w") as sink, contextlib.redirect_stdout(sink):
         result = job.execute_in_process(
             instance=instance,
+            run_id=run_id,
             raise_on_error=False,
+            tags={"productops/trigger": "cli"},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
     seconds = time.perf_counter() - started
+    record_file = _write_run_record(settings, run_id, result, started_at, seconds)
     if not result.success:
         from orchestration.gates.report import failure_lines
 
@@ -136,26 +214,142 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = {t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)}
     _print_summary(settings, rows, seconds)
     print(f"Full log: {log_file}")
+    print(f"Run record: {record_file} (`productops status` reads it)")
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from orchestration.status import collect_status, render, to_json
+
+    settings = load_settings()
+    try:
+        status = collect_status(settings)
+    except ValueError as exc:  # an unreadable run record
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(to_json(status) if args.json else render(status, show_streams=args.streams))
+    return status.exit_code
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from orchestration.query import (
+        NotPublished,
+        QueryError,
+        columns,
+        execute,
+        fetch,
+        published_connection,
+        write_csv,
+        write_table,
+    )
+
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    settings = load_settings()
+    try:
+        with published_connection(settings.published, settings.warehouse) as con:
+            cursor = execute(con, sql)
+            names = columns(cursor)
+            if args.csv:
+                write_csv(sys.stdout, names, fetch(cursor))
+            else:
+                rows = list(fetch(cursor, limit=args.max_rows))
+                more = len(rows) > args.max_rows
+                write_table(sys.stdout, names, rows[: args.max_rows], more)
+    except NotPublished as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_YET
+    except QueryError as exc:
+        print(f"SQL error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ValueError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    return EXIT_OK
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="productops",
         description="Product Ops Warehouse: delivery, adoption, satisfaction and improvement marts.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="generate the demo organisation (real-format inputs)")
+    demo = sub.add_parser(
+        "demo",
+        help="generate the demo organisation (real-format inputs)",
+        description="Write a demo organisation (seeds, landing files, recorded API answers) to a folder.",
+    )
     demo.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
     demo.add_argument("--out", default=str(load_settings_safe_demo_dir()), help="output folder")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     demo.add_argument("--run-date", help="last day of history, YYYY-MM-DD (default today)")
     demo.set_defaults(func=cmd_demo)
 
-    run = sub.add_parser("run", help="run the whole pipeline: extract, land, gate, dbt, publish")
+    run = sub.add_parser(
+        "run",
+        help="run the whole pipeline: extract, land, gate, dbt, publish",
+        description=(
+            "Run the whole pipeline in this process: extract every configured source (or the demo\n"
+            "organisation), land it in schema raw, run the gates, build the marts with dbt, and\n"
+            "publish them if every gate passed. Progress goes to stderr, the summary to stdout;\n"
+            "dbt's own output goes to <warehouse dir>/logs/last_run.log, and the outcome with\n"
+            "every gate result to <warehouse dir>/logs/last_run.json."
+        ),
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
     run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser(
+        "status",
+        help="the last run, each source's cursor and freshness, the last gate results",
+        description=(
+            "Show the last run (from the Dagster instance under $DAGSTER_HOME or from\n"
+            "last_run.json, whichever is newer), each source's last load, cursor and freshness\n"
+            "(raw.load_log and raw.load_state), and the gate and dbt test results of that run."
+        ),
+        epilog=EXIT_CODES_HELP.replace("the run, the query or (for status) the last run", "the last run"),
+        formatter_class=formatter,
+    )
+    status.add_argument("--streams", action="store_true", help="also list every source stream and its cursor")
+    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.set_defaults(func=cmd_status)
+
+    query = sub.add_parser(
+        "query",
+        help="read-only SQL against the published marts (table or CSV)",
+        description=(
+            "Run read-only SQL against the published marts (PRODUCTOPS_PUBLISHED), never the\n"
+            "pipeline's own file. Mart names work with or without the `marts.` prefix.\n\n"
+            "examples:\n"
+            "  productops query \"from delivery_weekly where team_id = 'payments' order by week_start\"\n"
+            '  productops query --csv "from team_scorecard_monthly" > scorecard.csv\n'
+            "  echo 'select count(*) from fct_work_items' | productops query -"
+        ),
+        epilog=EXIT_CODES_HELP.replace("the run, the query or (for status) the last run", "the SQL"),
+        formatter_class=formatter,
+    )
+    query.add_argument("sql", help='the SQL, or "-" to read it from standard input')
+    query.add_argument("--csv", action="store_true", help="write every row as CSV to standard output")
+    query.add_argument(
+        "--max-rows",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="rows to show in the table (default 100; --csv writes all)",
+    )
+    query.set_defaults(func=cmd_query)
     return parser
 
 
@@ -173,7 +367,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -17,16 +17,70 @@ progress = logging.getLogger("orchestration.progress")
 
 
 class ProductOpsTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer and marks who owns them."""
+    """Groups dbt assets by layer and says who owns them and what they are.
+
+    dagster-dbt already gives each model its YAML description (plus its SQL),
+    the column schema (names, descriptions, and types where a contract declares
+    them), the table name and the kinds dbt + duckdb. This adds the layer as
+    group and tag, the owner, and the materialization as a third kind. Seeds,
+    the organisation's reference CSVs, sit with the other inputs in `sources`.
+    Raw tables (dbt sources) are defined by the source assets under the same
+    keys, so their specs are left alone.
+    """
+
+    OWNER = "team:product-ops"
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec
-        fqn = props.get("fqn", [])
-        group = next((layer for layer in LAYERS if layer in fqn), "seeds")
-        return spec.replace_attributes(group_name=group, owners=["team:product-ops"])
+        if props["resource_type"] == "seed":
+            layer, kind = "sources", "seed"
+            description = (
+                f"{props.get('description') or 'Reference data.'}\n\n"
+                f"The organisation edits it as `{props['name']}.csv` in `PRODUCTOPS_SEEDS_DIR`; "
+                "`dbt build` loads it."
+            )
+        else:
+            fqn = props.get("fqn", [])
+            layer = next((name for name in LAYERS if name in fqn), "sources")
+            kind = props.get("config", {}).get("materialized") or "model"
+            description = spec.description
+        return spec.replace_attributes(
+            group_name=layer,
+            owners=[self.OWNER],
+            description=description,
+            tags={**spec.tags, "layer": layer},
+        ).merge_attributes(kinds={kind})
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        """dbt tests as checks, each saying what it tests and whether it blocks."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        test = manifest["nodes"][unique_id]
+        generic = test.get("test_metadata") or {}
+        column = (generic.get("kwargs") or {}).get("column_name") or test.get("column_name")
+        if generic:
+            what = f"dbt test `{generic.get('name')}`" + (f" on `{column}`" if column else "")
+        else:
+            what = f"dbt data test `{test['name']}` ({test.get('original_file_path', '')})"
+        severity = str(test.get("config", {}).get("severity") or "error").lower()
+        effect = "a failure blocks everything downstream" if spec.blocking else "a failure only warns"
+        description = f"{what}. Severity {severity}: {effect}."
+        if test.get("description"):
+            description = f"{test['description']}\n\n{description}"
+        return dg.AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=description,
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
 
 
 @dbt_assets(

@@ -1,0 +1,359 @@
+"""`productops status`: the last run, each source's cursor and freshness, the last gate results.
+
+Where each part comes from:
+
+- the last run: the Dagster instance under `$DAGSTER_HOME` (runs started from
+  the UI, the schedule, a sensor or the CLI) or `last_run.json`, whichever is newer;
+- sources: `raw.load_log` and `raw.load_state` in the warehouse, opened read-only
+  for a few milliseconds and never while a run is in progress (then the copy
+  in `last_run.json` is shown);
+- gates: the asset check evaluations of that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ingestion.config import Settings
+from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
+
+EXIT_OK = 0
+EXIT_LAST_RUN_FAILED = 1
+EXIT_NO_RUN = 3
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    status: str  # success | failure | in progress | queued | canceled ...
+    trigger: str
+    started_at: str | None
+    finished_at: str | None
+    duration_seconds: float | None
+    origin: str  # dagster | last_run.json
+
+
+@dataclass
+class Status:
+    run: RunInfo | None = None
+    gates: list[GateResult] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    sources_origin: str = "warehouse"
+    published: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.run is None:
+            return EXIT_NO_RUN
+        failed = self.run.status == "failure" or any(g.outcome == "failed" for g in self.gates)
+        return EXIT_LAST_RUN_FAILED if failed else EXIT_OK
+
+
+# -- the warehouse's own bookkeeping ------------------------------------------------
+
+SOURCE_STATES_SQL = """
+with last_loads as (
+    select source, stream, pages, rows_landed, rows_rejected, finished_at, run_id
+    from raw.load_log
+    qualify row_number() over (partition by source, stream order by finished_at desc) = 1
+)
+select
+    coalesce(l.source, s.source) as source,
+    coalesce(l.stream, s.stream) as stream,
+    l.finished_at as last_load_at,
+    l.pages,
+    l.rows_landed,
+    l.rows_rejected,
+    l.run_id,
+    s.cursor_value as cursor
+from last_loads as l
+full outer join raw.load_state as s on l.source = s.source and l.stream = s.stream
+order by 1, 2
+"""
+
+
+def read_source_states(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """One dict per source stream: its last load (raw.load_log) and its cursor (raw.load_state)."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+    if not {"load_log", "load_state"} <= present:
+        return []
+    cursor = con.execute(SOURCE_STATES_SQL)
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        if isinstance(row["last_load_at"], datetime):
+            row["last_load_at"] = row["last_load_at"].astimezone(UTC).isoformat(timespec="seconds")
+        rows.append(row)
+    return rows
+
+
+# -- collecting -----------------------------------------------------------------------
+
+
+def _from_record(record: RunRecord) -> RunInfo:
+    return RunInfo(
+        run_id=record.run_id,
+        status=record.status,
+        trigger=record.trigger,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        duration_seconds=record.duration_seconds,
+        origin="last_run.json",
+    )
+
+
+def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
+    """The newest run of the pipeline's job in the instance under $DAGSTER_HOME, if any."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not Path(home).is_dir():
+        return None, [], False
+    import dagster as dg
+
+    from orchestration.defs.jobs import ALL_JOB_NAME
+    from orchestration.run_record import gate_results
+
+    with dg.DagsterInstance.get() as instance:
+        in_progress = bool(
+            instance.get_run_records(
+                filters=dg.RunsFilter(
+                    job_name=ALL_JOB_NAME,
+                    statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+                ),
+                limit=1,
+            )
+        )
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name=ALL_JOB_NAME), limit=1)
+        if not records:
+            return None, [], in_progress
+        record = records[0]
+        run = record.dagster_run
+        entries = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        gates = gate_results(e.dagster_event for e in entries if e.dagster_event)
+
+    def iso(ts: float | None) -> str | None:
+        return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds") if ts else None
+
+    status = run.status.value.lower().replace("_", " ")
+    status = {"started": "in progress", "starting": "in progress"}.get(status, status)
+    trigger = (
+        run.tags.get("dagster/schedule_name")
+        or run.tags.get("dagster/sensor_name")
+        or run.tags.get("productops/trigger")
+        or "ui"
+    )
+    start = record.start_time or record.create_timestamp.timestamp()
+    info = RunInfo(
+        run_id=run.run_id,
+        status=status,
+        trigger=trigger,
+        started_at=iso(start),
+        finished_at=iso(record.end_time),
+        duration_seconds=(record.end_time - start) if record.end_time else None,
+        origin="dagster",
+    )
+    return info, gates, in_progress
+
+
+def collect_status(settings: Settings) -> Status:
+    status = Status()
+    record = read_record(record_path(settings.warehouse))
+    try:
+        dagster_run, dagster_gates, in_progress = _latest_dagster_run()
+    except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
+        dagster_run, dagster_gates, in_progress = None, [], False
+        status.notes.append(f"The Dagster instance under $DAGSTER_HOME could not be read: {exc}")
+
+    if record is not None:
+        status.run, status.gates = _from_record(record), list(record.gates)
+    if dagster_run is not None and (
+        status.run is None
+        or (
+            dagster_run.run_id != status.run.run_id and (dagster_run.started_at or "") > status.run.started_at
+        )
+    ):
+        status.run, status.gates = dagster_run, dagster_gates
+    elif dagster_run is not None and dagster_run.run_id == status.run.run_id and not status.gates:
+        status.gates = dagster_gates
+
+    status.sources, status.sources_origin = _sources(settings, record, in_progress, status.notes)
+    status.published = _published(settings)
+    return status
+
+
+def _sources(
+    settings: Settings, record: RunRecord | None, in_progress: bool, notes: list[str]
+) -> tuple[list[dict[str, Any]], str]:
+    recorded = (record.sources if record else [], "last_run.json")
+    if in_progress:
+        notes.append("A run is in progress: sources are shown as recorded at the end of the last CLI run.")
+        return recorded
+    if not settings.warehouse.exists():
+        return [], "warehouse"
+    try:
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            return read_source_states(con), "warehouse"
+    except duckdb.IOException:
+        notes.append(
+            "The warehouse is busy (a run holds it): sources are shown as recorded at the end of "
+            "the last CLI run."
+        )
+        return recorded
+
+
+def _published(settings: Settings) -> dict[str, Any]:
+    path = settings.published
+    if not path.exists():
+        return {"path": str(path), "exists": False}
+    mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    marts = sorted(p.stem for p in path.parent.glob("*.parquet"))
+    return {"path": str(path), "exists": True, "published_at": mtime, "parquet_files": len(marts)}
+
+
+# -- rendering ------------------------------------------------------------------------
+
+
+def _parse(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def ago(value: Any, now: datetime | None = None) -> str:
+    moment = _parse(value)
+    if moment is None:
+        return ""
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 0:
+        return "in the future"
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            amount = int(seconds // size)
+            return f"{amount} {unit}{'s' if unit == 'day' and amount > 1 else ''} ago"
+    return f"{int(seconds)} s ago"
+
+
+def _when(value: Any) -> str:
+    moment = _parse(value)
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({ago(moment)})"
+
+
+def per_source(streams: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Streams rolled up by source: newest load, rows of the last loads, newest cursor."""
+    sources: dict[str, dict[str, Any]] = {}
+    for row in streams:
+        entry = sources.setdefault(
+            row["source"],
+            {
+                "source": row["source"],
+                "streams": 0,
+                "last_load_at": None,
+                "rows": 0,
+                "rejected": 0,
+                "cursor": None,
+            },
+        )
+        entry["streams"] += 1
+        entry["rows"] += row.get("rows_landed") or 0
+        entry["rejected"] += row.get("rows_rejected") or 0
+        if (row.get("last_load_at") or "") > (entry["last_load_at"] or ""):
+            entry["last_load_at"] = row["last_load_at"]
+        cursor = _parse(row.get("cursor"))
+        if cursor and (entry["cursor"] is None or cursor > entry["cursor"]):
+            entry["cursor"] = cursor
+    return list(sources.values())
+
+
+def render(status: Status, show_streams: bool = False) -> str:
+    lines = ["Product Ops Warehouse: status", ""]
+    run = status.run
+    lines.append("Last run")
+    if run is None:
+        lines.append("  none recorded yet: run `productops run` (or start productops_all in Dagster).")
+    else:
+        duration = f"{run.duration_seconds:.1f} s" if run.duration_seconds is not None else "—"
+        lines += [
+            f"  run        {run.run_id}",
+            f"  outcome    {run.status.upper()}  (trigger: {run.trigger}; from {run.origin})",
+            f"  started    {_when(run.started_at)}",
+            f"  duration   {duration}",
+        ]
+    published = status.published
+    if published.get("exists"):
+        lines.append(
+            f"  published  {published['path']}  ({_when(published['published_at'])}, "
+            f"{published['parquet_files']} Parquet files beside it)"
+        )
+    elif published:
+        lines.append(f"  published  nothing yet at {published['path']}")
+
+    origin = status.sources_origin
+    if origin == "warehouse":
+        origin = "raw.load_log + raw.load_state"
+    lines += ["", f"Sources (from {origin})"]
+    if not status.sources:
+        lines.append("  nothing landed yet.")
+    else:
+        header = f"{'source':<10}{'streams':>8}{'rows (last load)':>18}{'rejected':>10}  {'last load':<34}"
+        lines.append(f"  {header}newest record (cursor)")
+        for entry in per_source(status.sources):
+            cursor = _when(entry["cursor"]) if entry["cursor"] else "—"
+            lines.append(
+                f"  {entry['source']:<10}{entry['streams']:>8}{entry['rows']:>18,}{entry['rejected']:>10,}  "
+                f"{_when(entry['last_load_at']):<34}{cursor}"
+            )
+        if any(not entry["cursor"] for entry in per_source(status.sources)):
+            lines.append("  (file sources keep no cursor: their last load is their freshness)")
+        if show_streams:
+            lines += ["", f"  {'source/stream':<44}{'pages':>6}{'rows':>10}{'rejected':>10}  cursor"]
+            for row in status.sources:
+                name = f"{row['source']}/{row['stream']}"
+                lines.append(
+                    f"  {name:<44}{row.get('pages') or 0:>6}{row.get('rows_landed') or 0:>10,}"
+                    f"{row.get('rows_rejected') or 0:>10,}  {row.get('cursor') or '—'}"
+                )
+
+    lines += ["", "Gates" + (f" of run {run.run_id[:8]}" if run else "")]
+    if not status.gates:
+        lines.append("  no gate results recorded for this run.")
+    else:
+        labels = {"gate": "raw-layer gates", "dbt_test": "dbt tests"}
+        for kind, counts in sorted(summarise_gates(status.gates).items(), key=lambda item: item[0] != "gate"):
+            extra = f", {counts['warned']} warned" if counts["warned"] else ""
+            lines.append(
+                f"  {labels.get(kind, kind):<16} {counts['passed']} passed, {counts['failed']} failed{extra}"
+            )
+        for gate in status.gates:
+            if gate.outcome != "passed":
+                detail = f": {gate.description}" if gate.description else ""
+                lines.append(f"  {gate.outcome.upper():<7} {gate.asset} {gate.check}{detail}")
+    for note in status.notes:
+        lines += ["", f"Note: {note}"]
+    return "\n".join(lines)
+
+
+def to_json(status: Status) -> str:
+    data = asdict(status)
+    data["exit_code"] = status.exit_code
+    return json.dumps(data, indent=2, default=str)

@@ -1,0 +1,509 @@
+"""`productops` as a person uses it: run, status and query against real demo runs.
+
+One good run and one run stopped by a gate are shared by the tests of this
+module. `run` goes through a subprocess (its exit code and its stderr are the
+interface); `status` and `query` run in-process on the same files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from pytest_httpserver import HTTPServer
+
+from orchestration.cli import main
+from tests.conftest import PIPELINE_VARS
+
+REPO = Path(__file__).resolve().parent.parent
+MARTS = (
+    "dim_teams",
+    "dim_people",
+    "dim_tools",
+    "fct_work_items",
+    "fct_status_changes",
+    "fct_tool_usage_daily",
+    "fct_survey_responses",
+    "fct_improvement_actions",
+    "delivery_weekly",
+    "adoption_weekly",
+    "satisfaction_by_wave",
+    "improvement_monthly",
+    "team_scorecard_monthly",
+)
+
+
+@dataclass
+class Run:
+    env: dict[str, str]
+    warehouse: Path
+    published: Path
+    home: Path
+    proc: subprocess.CompletedProcess
+
+    @property
+    def record(self) -> dict:
+        return json.loads((self.warehouse.parent / "logs" / "last_run.json").read_text())
+
+
+def _env(root: Path, demo: Path, **extra: str) -> tuple[dict[str, str], Path, Path, Path]:
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    warehouse = root / "warehouse" / "productops.duckdb"
+    published = root / "warehouse" / "published" / "productops.duckdb"
+    env = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS and not k.startswith("PRODUCTOPS_")}
+    env.update(
+        PRODUCTOPS_DEMO_DIR=str(demo),
+        PRODUCTOPS_WAREHOUSE=str(warehouse),
+        PRODUCTOPS_PUBLISHED=str(published),
+        DAGSTER_HOME=str(home),
+        DO_NOT_TRACK="1",
+        **extra,
+    )
+    return env, warehouse, published, home
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory, demo_org) -> Run:
+    """The shared demo run. It starts while another run holds the warehouse's pool slot (as a
+    scheduled run would), waits for it, and goes on once the slot is free."""
+    env, warehouse, published, home = _env(tmp_path_factory.mktemp("good"), demo_org)
+    holder = ("5c4e2d1a-scheduled-run", "productops_dbt")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        slots = instance.event_log_storage
+        slots.set_concurrency_slots("duckdb", 1)
+        slots.claim_concurrency_slot("duckdb", *holder)
+        # Whatever happens, the slot comes free in the end, so the run cannot hang for ever.
+        backstop = threading.Timer(600, slots.free_concurrency_slot_for_step, holder)
+        backstop.start()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = []
+        for line in proc.stderr:
+            err.append(line)
+            if "[waiting]" in line and backstop.is_alive():
+                backstop.cancel()
+                slots.free_concurrency_slot_for_step(*holder)
+        out = proc.stdout.read()
+        proc.wait(timeout=1200)
+        backstop.cancel()
+    completed = subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(err))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return Run(env, warehouse, published, home, completed)
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory, demo_org) -> Run:
+    """The demo with a usage log whose lines are unreadable: the quarantine gate stops the run."""
+    root = tmp_path_factory.mktemp("failed")
+    landing = root / "landing"
+    shutil.copytree(demo_org / "landing", landing)
+    bad = '{"timestamp": "last tuesday", "user_email": "bot@example.com", "tool": "jira", "event": "x"}\n'
+    (landing / "usage" / "events-2026-12-broken.jsonl").write_text(bad * 3000)
+    env, warehouse, published, home = _env(root, demo_org, PRODUCTOPS_LANDING_DIR=str(landing))
+    proc = _cli(["run"], env)
+    return Run(env, warehouse, published, home, proc)
+
+
+@pytest.fixture
+def use(monkeypatch):
+    """Point this process at a run's files, as the subprocess saw them."""
+
+    def _use(run: Run) -> None:
+        for name in PIPELINE_VARS:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in run.env.items():
+            if name.startswith("PRODUCTOPS_") or name == "DAGSTER_HOME":
+                monkeypatch.setenv(name, value)
+
+    return _use
+
+
+def _expected_checks() -> tuple[int, int]:
+    """(raw-layer gates, dbt tests) as the code location defines them."""
+    from orchestration.defs.checks import raw_checks
+    from orchestration.defs.dbt import productops_dbt
+
+    return sum(len(c.check_keys) for c in raw_checks), len(productops_dbt.check_keys)
+
+
+# -- run ----------------------------------------------------------------------------------
+
+
+def test_run_reports_progress_stage_by_stage_then_the_summary(good_run):
+    err, out = good_run.proc.stderr, good_run.proc.stdout
+    gates, _ = _expected_checks()
+    # Each stage, in order, with what it did so far.
+    stages = [
+        r"\[start\] run \w{8}; sources: demo organisation",
+        r"\[extract\] landing every configured source",
+        r"jira/issues: \d+ pages, \d+ rows landed, 0 rejected",
+        r"usage/events: \d+ pages, \d+ rows landed",
+        rf"\[gates\] {gates} raw-layer gates passed, 0 failed",
+        r"\[dbt\] building \d+ models and seeds",
+        r"\[dbt\] done: (\d+)/\1 models built, \d+ tests passed",
+        r"\[publish\] every gate passed",
+    ]
+    positions = []
+    for pattern in stages:
+        found = re.search(pattern, err)
+        assert found, f"no progress line matching {pattern!r} in:\n{err[-3000:]}"
+        positions.append(found.start())
+    assert positions == sorted(positions)
+    # dbt's own chatter stays in the log file, out of the terminal.
+    assert "Running with dbt=" not in err + out
+    assert "Running with dbt=" in (good_run.warehouse.parent / "logs" / "last_run.log").read_text()
+
+    with duckdb.connect(str(good_run.published), read_only=True) as con:
+        for mart in MARTS:
+            count = con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]
+            assert re.search(rf"marts\.{mart}\s+{count}\n", out), f"summary lacks {mart} = {count}"
+    assert f"Published for readers:           {good_run.published}" in out
+
+
+def test_run_waits_for_the_warehouse_while_another_run_holds_it(good_run):
+    # One DuckDB writer: the CLI's steps queue for pool "duckdb" like any scheduled run.
+    waiting = [line for line in good_run.proc.stderr.splitlines() if "[waiting]" in line]
+    assert waiting, good_run.proc.stderr[-3000:]
+    assert "blocked by limit for pool duckdb (another run is writing the warehouse)" in waiting[0]
+    assert good_run.proc.stderr.index("[waiting]") < good_run.proc.stderr.index("[gates]")
+
+
+def test_run_writes_a_record_with_outcome_sources_and_every_gate(good_run):
+    record = good_run.record
+    gates, dbt_tests = _expected_checks()
+    assert record["status"] == "success" and record["trigger"] == "cli"
+    assert record["duration_seconds"] > 0
+    kinds = [g["kind"] for g in record["gates"]]
+    assert (kinds.count("gate"), kinds.count("dbt_test")) == (gates, dbt_tests)
+    assert all(g["passed"] for g in record["gates"])
+    assert record["failed_steps"] == []
+    with duckdb.connect(str(good_run.published), read_only=True) as con:
+        for mart, rows in record["published_rows"].items():
+            assert con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0] == rows
+    assert set(record["published_rows"]) == set(MARTS)
+    with duckdb.connect(str(good_run.warehouse), read_only=True) as con:
+        cursors = dict(
+            ((s, t), c)
+            for s, t, c in con.execute("select source, stream, cursor_value from raw.load_state").fetchall()
+        )
+    recorded = {(s["source"], s["stream"]): s["cursor"] for s in record["sources"]}
+    assert cursors and all(recorded[key] == value for key, value in cursors.items())
+    # The run is in the Dagster instance too, under the same id.
+    with dg.DagsterInstance.from_config(str(good_run.home)) as instance:
+        run = instance.get_run_by_id(record["run_id"])
+        assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+        assert run.tags["productops/trigger"] == "cli"
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+def test_status_shows_last_run_sources_and_gates(good_run, use, capsys):
+    use(good_run)
+    assert main(["status", "--streams"]) == 0
+    out = capsys.readouterr().out
+    record = good_run.record
+    gates, dbt_tests = _expected_checks()
+    assert f"run        {record['run_id']}" in out
+    assert "outcome    SUCCESS  (trigger: cli" in out
+    assert f"published  {good_run.published}" in out and "13 Parquet files" in out
+
+    with duckdb.connect(str(good_run.warehouse), read_only=True) as con:
+        newest_jira = con.execute(
+            "select max(cursor_value::timestamptz) from raw.load_state where source = 'jira'"
+        ).fetchall()[0][0]
+        jira_rows = con.execute(
+            "select rows_landed from raw.load_log where source = 'jira' and stream = 'issues'"
+        ).fetchall()[-1][0]
+        stream_cursor = con.execute(
+            "select cursor_value from raw.load_state where source = 'jira' and stream = 'issues'"
+        ).fetchall()[0][0]
+    jira_line = next(line for line in out.splitlines() if line.strip().startswith("jira "))
+    assert f"{newest_jira.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in jira_line
+    for source in ("github", "okta", "surveys", "usage"):
+        assert any(line.strip().startswith(f"{source} ") for line in out.splitlines()), source
+    assert re.search(rf"jira/issues\s+\d+\s+{jira_rows:,}\s+0\s+{re.escape(stream_cursor)}", out)
+    assert f"raw-layer gates  {gates} passed, 0 failed" in out
+    assert f"dbt tests        {dbt_tests} passed, 0 failed" in out
+
+
+def test_status_json_is_the_same_state_for_scripts(good_run, use, capsys):
+    use(good_run)
+    assert main(["status", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 0
+    assert data["run"]["run_id"] == good_run.record["run_id"]
+    assert data["sources_origin"] == "warehouse"
+    assert len(data["gates"]) == sum(_expected_checks())
+
+
+def test_status_shows_a_run_the_scheduler_is_running(good_run, use, capsys, tmp_path, monkeypatch):
+    use(good_run)
+    home = tmp_path / "home"
+    shutil.copytree(good_run.home, home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="productops_all",
+                run_id="5c4e2d1a-0000-4000-8000-000000000001",
+                status=dg.DagsterRunStatus.STARTED,
+                tags={"dagster/schedule_name": "productops_daily"},
+            )
+        )
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "run        5c4e2d1a-0000-4000-8000-000000000001" in out
+    assert "outcome    IN PROGRESS  (trigger: productops_daily; from dagster)" in out
+    # The warehouse belongs to that run: status reads the last recorded state instead.
+    assert "Sources (from last_run.json)" in out and "A run is in progress" in out
+
+
+def test_status_before_any_run_exits_3(use, good_run, tmp_path, monkeypatch, capsys):
+    use(good_run)
+    monkeypatch.setenv("PRODUCTOPS_WAREHOUSE", str(tmp_path / "none" / "productops.duckdb"))
+    monkeypatch.setenv("PRODUCTOPS_PUBLISHED", str(tmp_path / "none" / "published.duckdb"))
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert main(["status"]) == 3
+    assert "none recorded yet" in capsys.readouterr().out
+
+
+# -- query --------------------------------------------------------------------------------
+
+
+def test_query_prints_a_table_and_csv(good_run, use, capsys):
+    use(good_run)
+    with duckdb.connect(str(good_run.published), read_only=True) as con:
+        expected = con.execute("select team_id, headcount from marts.dim_teams order by team_id").fetchall()
+
+    assert main(["query", "select team_id, headcount from dim_teams order by team_id"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["team_id", "headcount"]
+    assert [tuple(line.split()) for line in lines[2:-1]] == [(t, str(h)) for t, h in expected]
+    assert lines[-1] == f"({len(expected)} rows)"
+
+    assert main(["query", "--csv", "from marts.dim_teams order by team_id"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["team_id"], int(r["headcount"])) for r in rows] == expected
+
+    assert main(["query", "--max-rows", "2", "from dim_teams"]) == 0
+    out = capsys.readouterr().out
+    assert "(2 rows shown; more available" in out
+
+
+def _readme_kpi_queries() -> dict[str, str]:
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("### Example queries") : text.index("## Command line")]
+    found = re.findall(r"^\*\*([^*\n]+)\*\* — .*?^```sql\n(.*?)^```", section, flags=re.S | re.M)
+    return {title: sql for title, sql in found}
+
+
+def test_readme_kpi_examples_run_on_the_published_marts(good_run, use, capsys):
+    use(good_run)
+    queries = _readme_kpi_queries()
+    assert set(queries) == {
+        "Cycle time trend",
+        "On-time rate",
+        "Adoption curve",
+        "eNPS by wave",
+        "Retro action completion",
+    }
+    for title, sql in queries.items():
+        assert main(["query", "--csv", sql]) == 0, title
+        rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+        assert len(rows) > 1, f"{title}: no rows"
+        # Every row has a value in its last column somewhere (the KPI is not all null).
+        assert any(row[-1] for row in rows[1:]), title
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        ("select * from no_such_mart", "SQL error: Catalog Error"),
+        ("create table marts.x as select 1", "read-only"),
+        ("delete from marts.dim_teams", "read-only"),
+        ("attach '{warehouse}' as pipeline", "SQL error: Permission Error"),
+        ("copy marts.dim_teams to '{tmp}/out.csv'", "SQL error: Permission Error"),
+        ("   ", "SQL error: empty SQL"),
+    ],
+)
+def test_query_refuses_writes_other_files_and_bad_sql(good_run, use, capsys, tmp_path, sql, message):
+    use(good_run)
+    before = good_run.published.read_bytes()
+    assert main(["query", sql.format(warehouse=good_run.warehouse, tmp=tmp_path)]) == 1
+    assert message in capsys.readouterr().err
+    assert good_run.published.read_bytes() == before
+    assert not (tmp_path / "out.csv").exists()
+    # The pipeline's own file is free for the next run.
+    duckdb.connect(str(good_run.warehouse)).close()
+
+
+def test_query_never_opens_the_pipelines_file(good_run, use, monkeypatch, capsys):
+    use(good_run)
+    monkeypatch.setenv("PRODUCTOPS_PUBLISHED", str(good_run.warehouse))
+    assert main(["query", "select 1"]) == 2
+    assert "readers must never open the file the pipeline writes" in capsys.readouterr().err
+
+
+# -- a run stopped by a gate --------------------------------------------------------------
+
+
+def test_failed_run_exits_1_names_the_gate_and_publishes_nothing(failed_run):
+    assert failed_run.proc.returncode == 1, failed_run.proc.stderr[-3000:]
+    err = failed_run.proc.stderr
+    assert re.search(r"\[gate\] FAILED usage/events \w+: raw usage: \d+ of \d+ records rejected", err)
+    assert re.search(r"GATE FAILED usage/events \w+", err)
+    assert re.search(r"\[stopped\] Execution of run .* failed\. Steps failed: \['usage__events", err)
+    assert "[dbt]" not in err and "[publish]" not in err
+    assert "published marts left unchanged" in err
+    assert not failed_run.published.exists()
+    record = failed_run.record
+    assert record["status"] == "failure" and record["published_rows"] == {}
+    assert [g["asset"] for g in record["gates"] if not g["passed"]] == ["usage/events"]
+    steps = [s["step"] for s in record["failed_steps"]]
+    assert steps and all(step.startswith("usage__events") for step in steps)
+
+
+def test_status_and_query_after_a_failed_run(failed_run, use, capsys):
+    use(failed_run)
+    assert main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert "outcome    FAILURE" in out
+    assert re.search(r"FAILED\s+usage/events \w+: raw usage: \d+ of \d+ records rejected", out)
+    assert f"published  nothing yet at {failed_run.published}" in out
+
+    assert main(["query", "from delivery_weekly"]) == 3
+    assert "no published marts" in capsys.readouterr().err
+
+
+def test_failure_alert_reports_the_gate_that_stopped_a_real_run(failed_run, monkeypatch, capsys):
+    from orchestration.defs.sensors import FAILURE_SENSOR_NAME, failure_alert_sensor
+
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        server.expect_oneshot_request("/hooks/productops", method="POST").respond_with_data("ok")
+        monkeypatch.setenv("PRODUCTOPS_ALERT_WEBHOOK_URL", server.url_for("/hooks/productops"))
+        with dg.DagsterInstance.from_config(str(failed_run.home)) as instance:
+            run = instance.get_run_by_id(failed_run.record["run_id"])
+            [failure] = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+            context = dg.build_run_status_sensor_context(
+                sensor_name=FAILURE_SENSOR_NAME,
+                dagster_instance=instance,
+                dagster_run=run,
+                dagster_event=failure.dagster_event,
+            )
+            failure_alert_sensor(context)
+        [(request, _)] = server.log
+    finally:
+        server.clear()
+        server.stop()
+    text = request.get_json()["text"]
+    assert f"run {run.run_id[:8]} of productops_all failed (trigger: cli)" in text
+    assert re.search(r"Failed gates:\n• usage/events \w+: raw usage: \d+ of \d+ records rejected", text)
+    assert "Failed gates:\n• usage/events" in capsys.readouterr().err
+
+
+# -- configuration errors and help -------------------------------------------------------
+
+
+def test_invalid_schedule_setting_stops_the_cli_with_exit_2(good_run, tmp_path):
+    env = {**good_run.env, "PRODUCTOPS_SCHEDULE_CRON": "every day at six"}
+    env["PRODUCTOPS_WAREHOUSE"] = str(tmp_path / "w.duckdb")
+    proc = _cli(["run"], env)
+    assert proc.returncode == 2
+    assert "configuration error: PRODUCTOPS_SCHEDULE_CRON='every day at six'" in proc.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_live_source_without_salt_is_a_configuration_error(use, good_run, monkeypatch, capsys):
+    use(good_run)
+    monkeypatch.setenv("JIRA_BASE_URL", "https://example.atlassian.net")
+    monkeypatch.setenv("JIRA_API_TOKEN", "tok-very-secret")
+    monkeypatch.delenv("PRODUCTOPS_SALT", raising=False)
+    for command in (["run"], ["status"], ["query", "select 1"]):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err
+        assert "configuration error: PRODUCTOPS_SALT must be set" in err
+        assert "tok-very-secret" not in err
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["status"], ["query"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: productops {' '.join(command)}".rstrip())
+    if command != ["demo"]:
+        assert "exit codes:" in out
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["publish-everything"])
+    assert done.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_long_streams_report_progress_page_by_page(monkeypatch, caplog):
+    from ingestion import loader as loader_module
+    from ingestion.pages import Page
+
+    monkeypatch.setattr(loader_module, "PROGRESS_EVERY_SECONDS", 0.0)
+    pages = []
+    for n in range(3):
+        page = Page(locator=f"demo://okta/api/v1/logs#page{n}")
+        for i in range(4):
+            page.add(
+                "okta_system_log",
+                {
+                    "event_uuid": f"e{n}-{i}",
+                    "published_at": datetime(2026, 11, 1, tzinfo=UTC),
+                    "event_type": "user.authentication.sso",
+                    "payload": {},
+                },
+            )
+        pages.append(page)
+    with duckdb.connect(":memory:") as con, caplog.at_level(logging.INFO, logger="ingestion.loader"):
+        loader_module.RawLoader(con, run_id="r1").land("okta", "system_log", pages)
+    so_far = [r.getMessage() for r in caplog.records if "so far" in r.getMessage()]
+    assert so_far == [
+        "okta/system_log: 1 pages, 4 rows so far",
+        "okta/system_log: 2 pages, 8 rows so far",
+        "okta/system_log: 3 pages, 12 rows so far",
+    ]
