@@ -43,7 +43,12 @@ team_months as (
     select
         teams.team_id,
         months.month_start,
-        {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at
+        {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at,
+        -- ages are taken at the month's end, or now for the month under way
+        least(
+            {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }},
+            {{ dbt.current_timestamp() }}
+        ) as age_measured_at
 
     from teams
 
@@ -90,7 +95,10 @@ still_open as (
     select
         team_months.team_id,
         team_months.month_start,
-        count(*) as open_actions_end
+        count(*) as open_actions_end,
+        {{ percentile(days_between('actions.opened_at', 'team_months.age_measured_at'), 0.5) }}
+            as open_action_age_p50_days,
+        max({{ days_between('actions.opened_at', 'team_months.age_measured_at') }}) as open_action_age_max_days
 
     from team_months
 
@@ -98,8 +106,8 @@ still_open as (
         on team_months.team_id = actions.team_id
 
     where
-        actions.opened_at < team_months.month_end_at
-        and (actions.closed_at is null or actions.closed_at >= team_months.month_end_at)
+        actions.opened_at < team_months.age_measured_at
+        and (actions.closed_at is null or actions.closed_at >= team_months.age_measured_at)
 
     group by 1, 2
 
@@ -114,7 +122,9 @@ final as (
         coalesce(closed.actions_closed, 0) as actions_closed,
         coalesce(closed.actions_canceled, 0) as actions_canceled,
         coalesce(still_open.open_actions_end, 0) as open_actions_end,
-        cast(coalesce(closed.actions_closed, 0) as double)
+        still_open.open_action_age_p50_days,
+        still_open.open_action_age_max_days,
+        cast(coalesce(closed.actions_closed, 0) as {{ type_double() }})
         / nullif(opened.actions_opened, 0) as completion_rate,
         closed.median_days_to_close
 
