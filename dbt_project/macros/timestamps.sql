@@ -51,16 +51,21 @@
     times, which is exact because the profile pins the session to UTC.
 #}
 {% macro hours_between(start_ts, end_ts) -%}
-    ({{ dbt.datediff(start_ts, end_ts, 'microsecond') }} / 3600000000.0)
+    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 3600000000.0)
 {%- endmacro %}
 
 {% macro days_between(start_ts, end_ts) -%}
-    ({{ dbt.datediff(start_ts, end_ts, 'microsecond') }} / 86400000000.0)
+    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 86400000000.0)
 {%- endmacro %}
 
 {# Whole days from one date to another. #}
 {% macro days_from(start_date, end_date) -%}
-    {{ dbt.datediff(start_date, end_date, 'day') }}
+    {{ compact(dbt.datediff(start_date, end_date, 'day')) }}
+{%- endmacro %}
+
+{# SQL text on one line (dbt's macros render with line breaks). #}
+{% macro compact(sql) -%}
+    {{ sql.split() | join(' ') }}
 {%- endmacro %}
 
 {#

@@ -57,19 +57,24 @@ ordered_changes as (
 
 ),
 
+changed_issues as (
+
+    select distinct issue_id
+
+    from ordered_changes
+
+),
+
 unchanged_issues as (
 
     select issues.issue_id
 
     from issues
 
-    where not exists (
-        select 1
+    left join changed_issues
+        on issues.issue_id = changed_issues.issue_id
 
-        from ordered_changes
-
-        where ordered_changes.issue_id = issues.issue_id
-    )
+    where changed_issues.issue_id is null
 
 ),
 

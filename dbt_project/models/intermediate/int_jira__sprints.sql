@@ -31,9 +31,9 @@ final as (
     qualify row_number() over (
             partition by sprint_id
             order by
-                case sprint_state when 'closed' then 0 when 'active' then 1 else 2 end,
+                case sprint_state when 'closed' then 0 when 'active' then 1 else 2 end asc,
                 loaded_at desc,
-                issue_id
+                issue_id asc
         ) = 1
 
 )

@@ -73,7 +73,7 @@ headcounts as (
 
     inner join people
         on
-            people.valid_from < months.next_month_start
+            months.next_month_start > people.valid_from
             and (people.valid_to is null or months.month_start < people.valid_to)
 
     group by people.team_id, months.month_start

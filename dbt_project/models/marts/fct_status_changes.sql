@@ -80,19 +80,16 @@ changed_items as (
 
     where {{ loaded_since_watermark('loaded_at') }}
 
-    {% if is_incremental() %}
+    union
 
-        union
+    -- an open item counts for its assignee's team today, which moves with the roster
+    select
+        source,
+        work_item_id
 
-        select
-            source,
-            work_item_id
+    from timings
 
-        from timings
-
-        where resolved_at is null
-
-    {% endif %}
+    where resolved_at is null
 
 ),
 

@@ -27,23 +27,29 @@ people as (
 
 ),
 
-changed_days as (
+new_loads as (
 
-    select
-        usage_date,
-        max(_loaded_at) as loaded_at
+    -- days that received or lost an event since the high-water mark
+    select distinct usage_date
 
     from tool_usage
 
-    where usage_date in (
-        select usage_date
+    where {{ loaded_since_watermark('_loaded_at') }}
 
-        from tool_usage
+),
 
-        where {{ loaded_since_watermark('_loaded_at') }}
-    )
+changed_days as (
 
-    group by usage_date
+    select
+        tool_usage.usage_date,
+        max(tool_usage._loaded_at) as loaded_at
+
+    from tool_usage
+
+    inner join new_loads
+        on tool_usage.usage_date = new_loads.usage_date
+
+    group by tool_usage.usage_date
 
 ),
 

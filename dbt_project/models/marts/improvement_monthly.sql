@@ -22,9 +22,19 @@ action_dates as (
 
 bounds as (
 
+    -- while an action is still open, its age grows: run up to the current month
     select
-        min({{ month_start(utc_date('happened_at')) }}) as first_month,
-        max({{ month_start(utc_date('happened_at')) }}) as last_month
+        min({{ month_start(utc_date('action_dates.happened_at')) }}) as first_month,
+        greatest(
+            max({{ month_start(utc_date('action_dates.happened_at')) }}),
+            coalesce(
+                case
+                    when (select count(*) from actions where closed_at is null) > 0
+                        then {{ month_start(today()) }}
+                end,
+                max({{ month_start(utc_date('action_dates.happened_at')) }})
+            )
+        ) as last_month
 
     from action_dates
 

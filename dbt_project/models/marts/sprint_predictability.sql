@@ -132,8 +132,8 @@ end_statuses as (
         on
             status_periods.source = 'jira'
             and scoped_items.issue_id = status_periods.work_item_id
-            and status_periods.period_start <= started_sprints.measured_at
-            and (status_periods.period_end is null or status_periods.period_end > started_sprints.measured_at)
+            and started_sprints.measured_at >= status_periods.period_start
+            and (status_periods.period_end is null or started_sprints.measured_at < status_periods.period_end)
 
 ),
 

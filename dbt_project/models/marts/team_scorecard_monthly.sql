@@ -282,9 +282,11 @@ final as (
         enps,
         enps - lag(enps) over (partition by team_id order by month_start) as enps_change,
         completion_rate,
-        completion_rate - lag(completion_rate) over (partition by team_id order by month_start) as completion_rate_change,
+        completion_rate
+        - lag(completion_rate) over (partition by team_id order by month_start) as completion_rate_change,
         open_actions_end,
-        open_actions_end - lag(open_actions_end) over (partition by team_id order by month_start) as open_actions_end_change,
+        open_actions_end
+        - lag(open_actions_end) over (partition by team_id order by month_start) as open_actions_end_change,
         open_action_age_p50_days,
         open_action_age_p50_days
         - lag(open_action_age_p50_days) over (partition by team_id order by month_start)

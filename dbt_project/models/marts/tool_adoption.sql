@@ -99,17 +99,42 @@ org_weeks as (
 milestones as (
 
     select
-        tool_id,
+        org_weeks.tool_id,
+        min(tools.rollout_date) as rollout_date,
+        min({{ week_start('tools.rollout_date') }}) as rollout_week_start,
         count(*) as weeks_observed,
-        min(case when adoption_rate >= {{ var('adoption_threshold') }} then week_start end) as adoption_week_start,
-        max(adoption_rate) as peak_adoption_rate,
-        max(week_start) as latest_week_start
+        min(
+            case when org_weeks.adoption_rate >= {{ var('adoption_threshold') }} then org_weeks.week_start end
+        ) as adoption_week_start,
+        max(org_weeks.adoption_rate) as peak_adoption_rate,
+        max(org_weeks.week_start) as latest_week_start
 
     from org_weeks
 
-    where is_rolled_out
+    inner join tools
+        on org_weeks.tool_id = tools.tool_id
 
-    group by tool_id
+    where org_weeks.is_rolled_out
+
+    group by org_weeks.tool_id
+
+),
+
+timed as (
+
+    select
+        *,
+        -- reached in the rollout week itself: day 0, week 0
+        case
+            when adoption_week_start is not null
+                then greatest({{ days_from('rollout_date', 'adoption_week_start') }}, 0)
+        end as days_to_adoption,
+        -- both are Mondays: a whole number of weeks
+        cast(
+            {{ days_from('rollout_week_start', 'adoption_week_start') }} / 7 as {{ dbt.type_int() }}
+        ) as weeks_to_adoption
+
+    from milestones
 
 ),
 
@@ -136,15 +161,8 @@ final as (
         coalesce(milestones.weeks_observed, 0) as weeks_observed,
         milestones.adoption_week_start is not null as has_reached_adoption,
         milestones.adoption_week_start,
-        -- reached in the rollout week itself: day 0, week 0
-        case
-            when milestones.adoption_week_start is not null
-                then greatest({{ days_from('tools.rollout_date', 'milestones.adoption_week_start') }}, 0)
-        end as days_to_adoption,
-        cast(
-            {{ days_from(week_start('tools.rollout_date'), 'milestones.adoption_week_start') }} / 7
-            as {{ dbt.type_int() }}
-        ) as weeks_to_adoption,
+        milestones.days_to_adoption,
+        milestones.weeks_to_adoption,
         milestones.peak_adoption_rate,
         milestones.latest_week_start,
         latest.active_users as latest_active_users,
@@ -155,7 +173,7 @@ final as (
 
     from tools
 
-    left join milestones
+    left join timed as milestones
         on tools.tool_id = milestones.tool_id
 
     left join org_weeks as latest

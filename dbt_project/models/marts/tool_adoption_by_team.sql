@@ -38,6 +38,7 @@ milestones as (
         team_id,
         tool_id,
         min(rollout_date) as rollout_date,
+        min({{ week_start('rollout_date') }}) as rollout_week_start,
         count(*) as weeks_observed,
         min(case when adoption_rate >= {{ var('adoption_threshold') }} then week_start end) as adoption_week_start,
         max(adoption_rate) as peak_adoption_rate,
@@ -49,37 +50,48 @@ milestones as (
 
 ),
 
+timed as (
+
+    select
+        *,
+        -- reached in the rollout week itself: day 0, week 0
+        case
+            when adoption_week_start is not null
+                then greatest({{ days_from('rollout_date', 'adoption_week_start') }}, 0)
+        end as days_to_adoption,
+        -- both are Mondays: a whole number of weeks
+        cast(
+            {{ days_from('rollout_week_start', 'adoption_week_start') }} / 7 as {{ dbt.type_int() }}
+        ) as weeks_to_adoption
+
+    from milestones
+
+),
+
 final as (
 
     select
-        milestones.team_id,
-        milestones.tool_id,
-        milestones.rollout_date,
-        milestones.weeks_observed,
-        milestones.adoption_week_start is not null as has_reached_adoption,
-        milestones.adoption_week_start,
-        -- reached in the rollout week itself: day 0, week 0
-        case
-            when milestones.adoption_week_start is not null
-                then greatest({{ days_from('milestones.rollout_date', 'milestones.adoption_week_start') }}, 0)
-        end as days_to_adoption,
-        cast(
-            {{ days_from(week_start('milestones.rollout_date'), 'milestones.adoption_week_start') }} / 7
-            as {{ dbt.type_int() }}
-        ) as weeks_to_adoption,
-        milestones.peak_adoption_rate,
-        milestones.latest_week_start,
+        timed.team_id,
+        timed.tool_id,
+        timed.rollout_date,
+        timed.weeks_observed,
+        timed.adoption_week_start is not null as has_reached_adoption,
+        timed.adoption_week_start,
+        timed.days_to_adoption,
+        timed.weeks_to_adoption,
+        timed.peak_adoption_rate,
+        timed.latest_week_start,
         latest.active_users as latest_active_users,
         latest.headcount as latest_headcount,
         latest.adoption_rate as latest_adoption_rate
 
-    from milestones
+    from timed
 
     inner join rolled_out_weeks as latest
         on
-            milestones.team_id = latest.team_id
-            and milestones.tool_id = latest.tool_id
-            and milestones.latest_week_start = latest.week_start
+            timed.team_id = latest.team_id
+            and timed.tool_id = latest.tool_id
+            and timed.latest_week_start = latest.week_start
 
 )
 
