@@ -107,9 +107,9 @@ final as (
         coalesce(monthly_use.monthly_active_users, 0) as monthly_active_users,
         cast(coalesce(monthly_use.active_person_days, 0) as {{ type_double() }})
         / months.observed_days as avg_daily_active_users,
+        -- (person-days / days) / MAU, in one division so that it never exceeds 1
         cast(monthly_use.active_person_days as {{ type_double() }})
-        / months.observed_days
-        / nullif(monthly_use.monthly_active_users, 0) as stickiness,
+        / (months.observed_days * nullif(monthly_use.monthly_active_users, 0)) as stickiness,
         cast(coalesce(monthly_use.monthly_active_users, 0) as {{ type_double() }})
         / headcounts.headcount as adoption_rate,
         coalesce(
