@@ -20,6 +20,16 @@ action_dates as (
 
 ),
 
+open_now as (
+
+    select count(*) as open_actions
+
+    from actions
+
+    where closed_at is null
+
+),
+
 bounds as (
 
     -- while an action is still open, its age grows: run up to the current month
@@ -28,15 +38,14 @@ bounds as (
         greatest(
             max({{ month_start(utc_date('action_dates.happened_at')) }}),
             coalesce(
-                case
-                    when (select count(*) from actions where closed_at is null) > 0
-                        then {{ month_start(today()) }}
-                end,
+                case when max(open_now.open_actions) > 0 then {{ month_start(today()) }} end,
                 max({{ month_start(utc_date('action_dates.happened_at')) }})
             )
         ) as last_month
 
     from action_dates
+
+    cross join open_now
 
 ),
 
