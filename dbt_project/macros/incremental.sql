@@ -191,9 +191,12 @@
 {%- endmacro %}
 
 {#
-    Post-hook of int_tool_usage_events: events no longer in raw (a usage file
-    whose content changed replaces its earlier rows) are flagged is_removed
-    with a fresh _loaded_at, so the days they fell on are recounted.
+    Post-hook of int_tool_usage_events: a usage file landed again (its content
+    changed) replaces its earlier rows in raw. Its events that are no longer
+    there are flagged is_removed with a fresh _loaded_at, so the days they fell
+    on are recounted. Only the files landed since the high-water mark, or gone
+    from raw altogether, are compared, so the cost follows what was loaded.
+    (Okta's System Log only grows.)
 #}
 {% macro flag_removed_usage_events() -%}
     update {{ this }} as built
@@ -201,23 +204,55 @@
         is_removed = true,
         _loaded_at = {{ dbt.current_timestamp() }}
     where
-        not built.is_removed
-        and (
-            (
-                built.event_source = 'usage_log'
-                and not exists (
-                    select 1
-                    from {{ ref('stg_usage__events') }} as landed
-                    where landed.event_key = built.event_key
+        built.event_source = 'usage_log'
+        and not built.is_removed
+        and built.event_key in (
+            with
+
+            landed as (
+
+                select * from {{ ref('stg_usage__events') }}
+
+            ),
+
+            replaced_files as (
+
+                select landed.source_file
+
+                from landed
+
+                where landed.loaded_at >= (
+                    select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(kept._loaded_at)') }}
+                    from {{ this }} as kept
+                    where not kept.is_removed
                 )
+
+                union
+
+                select kept.source_file
+
+                from {{ this }} as kept
+
+                where
+                    kept.event_source = 'usage_log'
+                    and kept.source_file not in (select landed.source_file from landed)
+
             )
-            or (
-                built.event_source = 'okta_sso'
-                and not exists (
-                    select 1
-                    from {{ ref('stg_okta__system_log') }} as landed
-                    where landed.event_uuid = built.event_key
-                )
-            )
+
+            select kept.event_key
+
+            from {{ this }} as kept
+
+            where
+                kept.event_source = 'usage_log'
+                and kept.source_file in (select replaced_files.source_file from replaced_files)
+
+            except
+
+            select landed.event_key
+
+            from landed
+
+            where landed.source_file in (select replaced_files.source_file from replaced_files)
         )
 {%- endmacro %}

@@ -31,6 +31,13 @@
 */
 with
 
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ github_rules_hash() }} as rules_hash
+
+),
+
 issues as (
 
     select * from {{ ref('stg_github__issues') }}
@@ -352,7 +359,7 @@ rebuilt as (
         coalesce(transitions.event_id, 9223372036854775807) as sort_key,
         0 as sort_subkey,
         changed_items.loaded_at as _loaded_at,
-        {{ github_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from transitions
 

@@ -17,6 +17,13 @@
 */
 with
 
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ jira_history_rules_hash() }} as rules_hash
+
+),
+
 changelogs as (
 
     select * from {{ ref('stg_jira__changelogs') }}
@@ -55,7 +62,7 @@ final as (
         {{ split_to_list('from_value', ',') }} as from_sprint_ids,
         {{ split_to_list('to_value', ',') }} as to_sprint_ids,
         loaded_at as _loaded_at,
-        {{ jira_history_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from sprint_items
 

@@ -18,6 +18,13 @@
 */
 with
 
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ jira_history_rules_hash() }} as rules_hash
+
+),
+
 changelogs as (
 
     select * from {{ ref('stg_jira__changelogs') }}
@@ -58,7 +65,7 @@ final as (
         {{ dbt.safe_cast("history_id", dbt.type_bigint()) }} as sort_key,
         item_index as sort_subkey,
         loaded_at as _loaded_at,
-        {{ jira_history_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from status_items
 

@@ -19,9 +19,17 @@
     loaded since the high-water mark. A usage file that changed replaces its
     earlier rows in raw; events that disappeared that way are kept here with
     is_removed set (and a fresh _loaded_at), so fct_tool_usage_daily knows
-    which days to recount. A changed tool catalog rebuilds the model.
+    which days to recount; Okta's System Log only grows. A changed tool
+    catalog rebuilds the model.
 */
 with
+
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ tool_usage_events_rules_hash() }} as rules_hash
+
+),
 
 usage_events as (
 
@@ -49,6 +57,7 @@ log_uses as (
         usage_events.occurred_at,
         usage_events.user_email,
         tool_aliases.tool_id,
+        usage_events.source_file,
         usage_events.loaded_at
 
     from usage_events
@@ -68,6 +77,7 @@ sso_uses as (
         okta_events.published_at as occurred_at,
         okta_events.actor_email as user_email,
         tool_aliases.tool_id,
+        cast(null as {{ dbt.type_string() }}) as source_file,
         okta_events.loaded_at
 
     from okta_events
@@ -100,9 +110,11 @@ final as (
         {{ utc_date('occurred_at') }} as usage_date,
         user_email,
         tool_id,
+        -- the usage log file (null for Okta): a file landed again replaces its earlier rows
+        source_file,
         false as is_removed,
         loaded_at as _loaded_at,
-        {{ tool_usage_events_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from uses
 

@@ -17,6 +17,13 @@
 */
 with
 
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ status_history_rules_hash() }} as rules_hash
+
+),
+
 status_changes as (
 
     select * from {{ ref('int_status_changes') }}
@@ -110,7 +117,7 @@ rebuilt as (
         status_changes.is_reopen,
         item_teams.team_id,
         item_loads.loaded_at as _loaded_at,
-        {{ status_history_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from status_changes
 

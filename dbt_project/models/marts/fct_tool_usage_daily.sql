@@ -15,6 +15,13 @@
 */
 with
 
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ tool_usage_daily_rules_hash() }} as rules_hash
+
+),
+
 tool_usage as (
 
     select * from {{ ref('int_tool_usage_events') }}
@@ -118,7 +125,7 @@ counted as (
         daily.sso_events,
         daily.log_events,
         changed_days.loaded_at as _loaded_at,
-        {{ tool_usage_daily_rules_hash() }} as _rules_hash
+        (select rules.rules_hash from rules) as _rules_hash
 
     from daily
 
