@@ -8,6 +8,7 @@ below is worked out by hand from those fixtures (see the fixture's docstring).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +25,7 @@ FIXTURES = Path(__file__).resolve().parent / "dbt_fixtures"
 SEEDS_DIR = FIXTURES / "seeds"
 
 sys.path.insert(0, str(FIXTURES))
-from build_fixture_warehouse import build  # noqa: E402
+from build_fixture_warehouse import build, land_later  # noqa: E402
 
 
 def _dbt_executable() -> str:
@@ -37,12 +38,14 @@ def _dbt_executable() -> str:
     return found
 
 
-def run_dbt(args: list[str], warehouse: Path, work_dir: Path) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    args: list[str], warehouse: Path, work_dir: Path, seeds_dir: Path = SEEDS_DIR
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DO_NOT_TRACK": "1",
         "PRODUCTOPS_WAREHOUSE": str(warehouse),
-        "PRODUCTOPS_SEEDS_DIR": str(SEEDS_DIR),
+        "PRODUCTOPS_SEEDS_DIR": str(seeds_dir),
     }
     for name in ("PRODUCTOPS_SALT", "PRODUCTOPS_ANONYMITY_THRESHOLD"):
         env.pop(name, None)
@@ -73,12 +76,23 @@ def seed_bytes() -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(tmp_path_factory, seed_bytes) -> Path:
+def dbt_work_dir(tmp_path_factory, seed_bytes) -> Path:
+    """`dbt build` on the fixture warehouse: seeds, models, data and unit tests."""
     work_dir = tmp_path_factory.mktemp("dbt")
     warehouse = build(work_dir / "productops.duckdb")
     result = run_dbt(["build"], warehouse, work_dir)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
-    return warehouse
+    return work_dir
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(dbt_work_dir) -> Path:
+    return dbt_work_dir / "productops.duckdb"
+
+
+@pytest.fixture(scope="session")
+def manifest(dbt_work_dir) -> dict:
+    return json.loads((dbt_work_dir / "target" / "manifest.json").read_text())
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +142,10 @@ def test_every_public_mart_is_built(con):
         "satisfaction_by_wave",
         "improvement_monthly",
         "team_scorecard_monthly",
+        "sprint_predictability",
+        "adoption_monthly",
+        "tool_adoption_by_team",
+        "tool_adoption",
     }
     schemas = {
         row[0]
@@ -282,6 +300,51 @@ def test_delivery_weekly(con):
     assert march["lead_time_p50_hours"] == pytest.approx(108.0)
 
 
+def sprint(con, sprint_id: str) -> dict:
+    return one(con, "select * from marts.sprint_predictability where sprint_id = ?", sprint_id)
+
+
+def test_sprint_commitment_is_rebuilt_from_the_sprint_field_history(con):
+    spells = con.execute(
+        "select issue_id, sprint_id, joined_at, left_at from intermediate.int_jira__sprint_memberships"
+        " order by issue_id, sprint_id, spell_number"
+    ).fetchall()
+    assert spells == [
+        # PAY-1: joined before Sprint 1 started (09:00 UTC < 10:00), carried over at its completion
+        ("10101", "101", utc(2024, 3, 4, 9), None),
+        ("10101", "102", utc(2024, 3, 18, 9, 30), None),
+        ("10102", "102", utc(2024, 3, 26, 9), None),
+        ("10102", "103", utc(2024, 4, 3, 9), None),
+        ("10103", "101", utc(2024, 3, 11, 12), None),
+        # PAY-4 was taken out of Sprint 2 on 03-28 (10:00 +0100)
+        ("10104", "102", utc(2024, 3, 18, 8, 30), utc(2024, 3, 28, 9)),
+        # PAY-5 was created in Sprint 1: no history item, a member since its creation
+        ("10105", "101", utc(2024, 3, 6, 8), None),
+    ]  # PAY-6 (deleted) is gone
+
+
+def test_sprint_predictability(con):
+    first = sprint(con, "101")
+    assert (first["team_id"], first["project_key"], first["is_closed"]) == ("payments", "PAY", True)
+    # PAY-1 committed but reopened before the end; PAY-3 (won't do) and PAY-5 (done) added
+    assert (first["committed_items"], first["committed_completed_items"]) == (1, 0)
+    assert (first["scope_added_items"], first["scope_added_completed_items"]) == (2, 1)
+    assert (first["canceled_items"], first["unfinished_items"], first["removed_items"]) == (1, 1, 0)
+    assert first["planning_accuracy"] == pytest.approx(0.0)
+    assert first["scope_added_rate"] == pytest.approx(2.0)
+    # closed late (04-03): PAY-1, done 04-02, counts; PAY-4 was taken out; PAY-2 was added
+    second = sprint(con, "102")
+    assert second["measured_at"] == utc(2024, 4, 3, 9)
+    assert (second["committed_items"], second["committed_completed_items"]) == (2, 1)
+    assert (second["removed_items"], second["scope_added_items"], second["unfinished_items"]) == (1, 1, 1)
+    assert second["planning_accuracy"] == pytest.approx(0.5)
+    # still active, judged at its planned end (past): PAY-2, carried over, done 04-04
+    third = sprint(con, "103")
+    assert third["is_closed"] is False and third["measured_at"] == utc(2024, 4, 17, 10)
+    assert (third["committed_items"], third["completed_items"]) == (1, 1)
+    assert third["planning_accuracy"] == pytest.approx(1.0)
+
+
 # ------------------------------------------------------------------ adoption
 
 
@@ -309,6 +372,53 @@ def test_adoption_weekly(con):
     )
     assert (week["active_users"], week["headcount"]) == (2, 6)
     assert week["adoption_rate"] == pytest.approx(2 / 6)
+
+
+def test_adoption_monthly_stickiness(con):
+    cursor = one(
+        con,
+        "select * from marts.adoption_monthly"
+        " where team_id = 'payments' and tool_id = 'cursor' and month_start = '2024-03-01'",
+    )
+    # usage data ends on 03-13: 13 days observed; Alice and Erin used it on one day each
+    assert (cursor["observed_days"], cursor["monthly_active_users"], cursor["headcount"]) == (13, 2, 7)
+    assert cursor["avg_daily_active_users"] == pytest.approx(2 / 13)
+    assert cursor["stickiness"] == pytest.approx(1 / 13)
+    assert cursor["adoption_rate"] == pytest.approx(2 / 7)
+    unused = one(
+        con,
+        "select * from marts.adoption_monthly"
+        " where team_id = 'platform' and tool_id = 'figma' and month_start = '2024-03-01'",
+    )
+    assert unused["monthly_active_users"] == 0 and unused["stickiness"] is None
+
+
+def test_time_to_adoption(con):
+    # Carol is one of platform's two people in the rollout week of Cursor: 50 % at once
+    reached = one(
+        con,
+        "select * from marts.tool_adoption_by_team where team_id = 'platform' and tool_id = 'cursor'",
+    )
+    assert reached["has_reached_adoption"] is True
+    assert (reached["adoption_week_start"], reached["days_to_adoption"], reached["weeks_to_adoption"]) == (
+        date(2024, 3, 4),
+        0,
+        0,
+    )
+    # Bob joined on 03-15: three people that week, Dave alone used it
+    assert reached["latest_adoption_rate"] == pytest.approx(1 / 3)
+    payments = one(
+        con,
+        "select * from marts.tool_adoption_by_team where team_id = 'payments' and tool_id = 'cursor'",
+    )
+    assert payments["has_reached_adoption"] is False and payments["days_to_adoption"] is None
+    assert payments["peak_adoption_rate"] == pytest.approx(2 / 6)
+    organisation = one(con, "select * from marts.tool_adoption where tool_id = 'cursor'")
+    # 3 of the 8 people on a roster in the rollout week; then Dave of 9 (Judy joined)
+    assert organisation["has_reached_adoption"] is False
+    assert organisation["peak_adoption_rate"] == pytest.approx(3 / 8)
+    assert organisation["latest_adoption_rate"] == pytest.approx(1 / 9)
+    assert (organisation["teams_observed"], organisation["teams_adopted"]) == (2, 1)
 
 
 # -------------------------------------------------------------- satisfaction
@@ -364,6 +474,19 @@ def test_improvement_actions(con):
     assert march["median_days_to_close"] == pytest.approx(4.5)
 
 
+def test_open_action_age(con):
+    platform = one(
+        con,
+        "select * from marts.improvement_monthly where team_id = 'platform' and month_start = '2024-03-01'",
+    )
+    # OPS-3, opened 03-12 10:00 UTC, still open at 04-01 00:00: 19 days 14 hours
+    assert platform["open_actions_end"] == 1
+    assert platform["open_action_age_p50_days"] == pytest.approx(19 + 14 / 24)
+    assert platform["open_action_age_max_days"] == pytest.approx(19 + 14 / 24)
+    ops3 = one(con, "select open_age_days from marts.fct_improvement_actions where work_item_key = 'OPS-3'")
+    assert ops3["open_age_days"] > 900  # measured now (the run), not at a month end
+
+
 # ----------------------------------------------------------------- scorecard
 
 
@@ -387,6 +510,21 @@ def test_team_scorecard_monthly(con):
     assert march["throughput"] == 3
     assert march["completion_rate"] == pytest.approx(1.0)
     assert march["adoption_rate"] == pytest.approx((2 / 6 + 0 / 7 + 1 / 6 + 2 / 7) / 4)
+    # Sprint 1 closed in March (0 of 1), Sprint 2 in April (1 of 2); Sprint 3 is still open
+    assert (march["sprints_closed"], march["planning_accuracy"]) == (1, pytest.approx(0.0))
+    assert (april["sprints_closed"], april["planning_accuracy"]) == (1, pytest.approx(0.5))
+    assert april["planning_accuracy_change"] == pytest.approx(0.5)
+    assert march["stickiness"] == pytest.approx(1 / 13)  # Cursor and Figma both 1 / 13
+    assert march["response_rate"] == pytest.approx(5 / 6)
+    platform = one(
+        con,
+        "select * from marts.team_scorecard_monthly"
+        " where team_id = 'platform' and month_start = '2024-04-01'",
+    )
+    # OPS-3 is still open: one month older
+    assert (platform["open_actions_end"], platform["open_actions_end_change"]) == (1, 0)
+    assert platform["open_action_age_p50_days"] == pytest.approx(49 + 14 / 24)
+    assert platform["open_action_age_p50_days_change"] == pytest.approx(30.0)
 
 
 def test_dimensions(con):
@@ -433,3 +571,229 @@ def test_an_unmapped_status_fails_the_build(built_warehouse, tmp_path):
     )
     assert result.returncode != 0
     assert "FAIL 1 assert_every_status_is_mapped" in result.stdout
+
+
+# ---------------------------------------------------- models a lead can trust
+
+MART_PREFIX = "model.productops."
+
+
+def marts(manifest: dict) -> dict[str, dict]:
+    return {
+        node["name"]: node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+    }
+
+
+def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
+    models = marts(manifest)
+    assert len(models) == 17
+    for name, node in models.items():
+        assert node["config"]["contract"]["enforced"] is True, name
+        assert node["description"].startswith("Grain: one row per"), name
+        assert node["columns"], name
+        for column, spec in node["columns"].items():
+            assert spec.get("data_type"), f"{name}.{column} has no data_type"
+            assert len(spec.get("description", "")) > 5, f"{name}.{column} has no description"
+
+
+def test_exposures_cover_the_scorecard_and_each_area(manifest):
+    exposed = {
+        exposure["name"]: {ref.removeprefix(MART_PREFIX) for ref in exposure["depends_on"]["nodes"]}
+        for exposure in manifest["exposures"].values()
+    }
+    assert "team_scorecard_monthly" in exposed["team_scorecard"]
+    for exposure, area_marts in {
+        "delivery_dashboard": {"delivery_weekly", "sprint_predictability"},
+        "adoption_dashboard": {
+            "adoption_weekly",
+            "adoption_monthly",
+            "tool_adoption",
+            "tool_adoption_by_team",
+        },
+        "satisfaction_dashboard": {"satisfaction_by_wave"},
+        "improvement_dashboard": {"improvement_monthly", "fct_improvement_actions"},
+    }.items():
+        assert area_marts <= exposed[exposure], exposure
+    assert set(marts(manifest)) <= exposed["published_warehouse"]
+
+
+def test_metric_edge_cases_have_unit_tests(manifest):
+    unit_tests = {
+        test["name"]: test["model"] for test in manifest["unit_tests"].values() if "model" in test
+    } or {test["name"]: test["depends_on"]["nodes"][0] for test in manifest["unit_tests"].values()}
+    required = {
+        "timings_reopened_and_canceled_items",  # reopened and canceled items
+        "timings_never_started_and_across_daylight_saving",  # never in progress, DST
+        "on_time_is_judged_in_the_team_time_zone",
+        "team_follows_the_roster_on_the_resolution_day",  # roster change mid-period
+        "adoption_weekly_roster_change_and_tool_without_users",  # roster change, tool without users
+        "satisfaction_suppressed_under_the_threshold_only",  # exactly at and under the threshold
+        "delivery_weekly_throughput_wip_and_percentiles",
+        "sprint_commitment_completion_and_scope",
+        "sprint_memberships_from_the_field_history",
+        "adoption_monthly_stickiness_is_average_daily_over_monthly_active",
+        "time_to_adoption_per_team",
+        "time_to_adoption_organisation_wide",
+        "improvement_completion_rate_and_open_action_age",
+        "scorecard_headline_kpis_and_month_over_month_change",
+    }
+    assert required <= set(unit_tests)
+
+
+def test_dbt_docs_generate(built_warehouse, tmp_path):
+    warehouse = tmp_path / "docs.duckdb"
+    shutil.copy(built_warehouse, warehouse)
+    result = run_dbt(["docs", "generate"], warehouse, tmp_path)
+    assert result.returncode == 0, result.stdout[-4000:]
+    catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
+    scorecard = catalog["nodes"][MART_PREFIX + "team_scorecard_monthly"]
+    assert "planning_accuracy_change" in scorecard["columns"]
+    # descriptions travel with the tables (persist_docs), so BI tools see them too
+    assert scorecard["columns"]["throughput"]["comment"].startswith("Delivery:")
+    assert (tmp_path / "target" / "index.html").exists()
+
+
+# ---------------------------------------------------------- incremental builds
+
+OLDEST = datetime(2024, 3, 1, 6, tzinfo=UTC)
+EARLIER = datetime(2024, 4, 1, 6, tzinfo=UTC)
+LATER = datetime(2024, 4, 12, 6, tzinfo=UTC)
+# Seeds and models, no tests (the incremental build below runs the data tests).
+MODELS_ONLY = ["build", "--exclude", "test_type:unit", "test_type:data"]
+# Columns that read the clock (age as of now): equal up to the seconds between two builds.
+CLOCK_COLUMNS = {"fct_improvement_actions": {"open_age_days"}}
+
+
+def mart_differences(a: Path, b: Path) -> dict[str, int]:
+    """Rows of each mart in one warehouse and not in the other (doubles to 1e-9)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        columns: dict[str, list[tuple[str, str]]] = {}
+        for table, column, data_type in con.execute(
+            "select table_name, column_name, data_type from duckdb_columns()"
+            " where database_name = 'a' and schema_name = 'marts' order by table_name, column_index"
+        ).fetchall():
+            if column not in CLOCK_COLUMNS.get(table, set()):
+                columns.setdefault(table, []).append((column, data_type))
+        differences = {}
+        for table, cols in columns.items():
+            # sums in another order differ in the last bits
+            select = ", ".join(f'round("{c}", 9)' if t == "DOUBLE" else f'"{c}"' for c, t in cols)
+            count = con.execute(
+                f"select (select count(*) from (select {select} from a.marts.{table}"
+                f" except all select {select} from b.marts.{table}))"
+                f" + (select count(*) from (select {select} from b.marts.{table}"
+                f" except all select {select} from a.marts.{table}))"
+            ).fetchall()[0][0]
+            if count:
+                differences[table] = count
+        return differences
+    finally:
+        con.close()
+
+
+def full_refresh_copy(warehouse: Path, work_dir: Path, seeds_dir: Path = SEEDS_DIR) -> Path:
+    """A full refresh of a copy of ``warehouse``, built in its place so that dbt's
+    partial parsing (keyed on the warehouse path) saves a full parse."""
+    kept = work_dir / "kept.duckdb"
+    refreshed = work_dir / "full_refresh.duckdb"
+    shutil.copy(warehouse, kept)
+    result = run_dbt(["run", "--full-refresh"], warehouse, work_dir, seeds_dir)
+    assert result.returncode == 0, result.stdout[-8000:]
+    shutil.move(warehouse, refreshed)
+    shutil.move(kept, warehouse)
+    return refreshed
+
+
+def test_incremental_builds_equal_a_full_refresh(tmp_path):
+    """Build, land more (new, changed, late, deleted rows), build incrementally: same
+    marts as a full refresh; partitions nothing touched are not rebuilt. Then edit a
+    seed: the models that depend on it rebuild themselves on the next run."""
+    warehouse = build(tmp_path / "incremental.duckdb", loaded_at=EARLIER)
+    # PAY-1 and the uses of 2024-03-06 were landed long before the rest: outside the
+    # lookback window of the next run (the last load is always looked at again).
+    connection = duckdb.connect(str(warehouse))
+    try:
+        for statement in (
+            "update raw.jira_issues set _loaded_at = ? where issue_id = '10101'",
+            "update raw.jira_changelogs set _loaded_at = ? where issue_id = '10101'",
+            "update raw.usage_events set _loaded_at = ? where cast(occurred_at as date) = '2024-03-06'",
+            "update raw.okta_system_log set _loaded_at = ? where cast(published_at as date) = '2024-03-06'",
+        ):
+            connection.execute(statement, [OLDEST])
+    finally:
+        connection.close()
+    first = run_dbt(MODELS_ONLY, warehouse, tmp_path)
+    assert first.returncode == 0, first.stdout[-8000:]
+    # Sentinels in partitions the later load does not touch: a rebuild would erase them.
+    connection = duckdb.connect(str(warehouse))
+    try:
+        connection.execute(
+            "update marts.fct_status_changes set from_status_name = 'sentinel' where work_item_id = '10101'"
+        )
+        connection.execute(
+            "update marts.fct_tool_usage_daily set log_events = 42 where usage_date = '2024-03-06'"
+        )
+    finally:
+        connection.close()
+
+    land_later(warehouse, LATER)
+    incremental = run_dbt(["build", "--exclude", "test_type:unit"], warehouse, tmp_path)
+    assert incremental.returncode == 0, incremental.stdout[-8000:]
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute(
+            "select count(*) from marts.fct_status_changes where from_status_name = 'sentinel'"
+        ).fetchall() == [(4,)]  # PAY-1's four status changes
+        assert con.execute(
+            "select log_events from marts.fct_tool_usage_daily where usage_date = '2024-03-06'"
+        ).fetchall() == [(42,)]
+        # what the later load brought is there, what it removed is gone
+        assert con.execute(
+            "select count(*) from marts.fct_status_changes where work_item_id = '10203'"
+        ).fetchall() == [(0,)]  # OPS-3 deleted
+        assert con.execute(
+            "select status_category from marts.fct_work_items where work_item_key = 'PAY-4'"
+        ).fetchall() == [("done",)]
+        days = dict(
+            con.execute(
+                "select usage_date, count(*) from marts.fct_tool_usage_daily"
+                " where tool_id = 'cursor' group by usage_date"
+            ).fetchall()
+        )
+        assert date(2024, 3, 7) not in days  # u-4 replaced away
+        assert days[date(2024, 3, 5)] == 2 and days[date(2024, 4, 11)] == 1  # late and new events
+        assert con.execute(
+            "select committed_items, scope_added_items from marts.sprint_predictability"
+            " where sprint_id = '103'"
+        ).fetchall() == [(1, 1)]  # PAY-7 created into Sprint 3
+    finally:
+        con.close()
+
+    refreshed = full_refresh_copy(warehouse, tmp_path)
+    # only the sentinels tell the two apart
+    assert mart_differences(warehouse, refreshed) == {"fct_status_changes": 8, "fct_tool_usage_daily": 2}
+
+    # An edited status mapping: Blocked is no longer todo in project PAY.
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, seeds)
+    mapping = seeds / "status_mapping.csv"
+    mapping.write_text(mapping.read_text().replace("jira,PAY,*,10003,todo\n", ""))
+    rebuilt = run_dbt(MODELS_ONLY, warehouse, tmp_path, seeds)
+    assert rebuilt.returncode == 0, rebuilt.stdout[-8000:]
+    refreshed = full_refresh_copy(warehouse, tmp_path, seeds)
+    # the status history was rebuilt under the new rules; tool usage does not depend on them
+    assert mart_differences(warehouse, refreshed) == {"fct_tool_usage_daily": 2}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute(
+            "select to_category from marts.fct_status_changes"
+            " where work_item_id = '10102' and to_status = '10003'"
+        ).fetchall() == [("in_progress",)]
+    finally:
+        con.close()

@@ -1,14 +1,4 @@
-{# List and JSON-array helpers (DuckDB list functions). #}
-
-{# All string values a JSON path with a [*] wildcard selects, as varchar[]. #}
-{% macro json_string_list(json_expr, path) -%}
-    json_extract_string({{ json_expr }}, '{{ path }}')
-{%- endmacro %}
-
-{# The elements of a JSON array at a path, as json[] (unnest it for rows). #}
-{% macro json_array(json_expr, path) -%}
-    json_extract({{ json_expr }}, '{{ path }}')
-{%- endmacro %}
+{# List helpers (DuckDB list functions). #}
 
 {# One row per element of a list (select-list expression). #}
 {% macro unnest_list(list_expr) -%}
@@ -25,6 +15,27 @@
     unnest(string_split({{ string_expr }}, '{{ delimiter }}'))
 {%- endmacro %}
 
+{#
+    The non-empty, trimmed parts of a delimited string, as varchar[] (an
+    empty list for null or ''), e.g. Jira's sprint field history "55, 56".
+#}
+{% macro split_to_list(string_expr, delimiter) -%}
+    list_filter(
+        list_transform(string_split(coalesce({{ string_expr }}, ''), '{{ delimiter }}'), lambda part: trim(part)),
+        lambda part: part <> ''
+    )
+{%- endmacro %}
+
+{# The elements of one list that the other lacks. #}
+{% macro list_except(list_expr, other_list_expr) -%}
+    list_filter({{ list_expr }}, lambda element: not list_contains({{ other_list_expr }}, element))
+{%- endmacro %}
+
+{# Whether a list holds a value. #}
+{% macro list_has(list_expr, value_expr) -%}
+    list_contains({{ list_expr }}, {{ value_expr }})
+{%- endmacro %}
+
 {# Lower-cased string elements of a list. #}
 {% macro lower_list(list_expr) -%}
     list_transform({{ list_expr }}, lambda x: lower(x))
@@ -35,16 +46,6 @@
     {%- for value in values -%}
         '{{ dbt.escape_single_quotes(value | lower) }}'{{ ", " if not loop.last }}
     {%- endfor -%}
-{%- endmacro %}
-
-{#
-    Okta System Log: displayName of the first AppInstance entry of target[],
-    wherever it sits in the array.
-#}
-{% macro okta_app_instance_name(payload) -%}
-    json_extract_string({{ payload }}, '$.target[*].displayName')[
-        list_position(json_extract_string({{ payload }}, '$.target[*].type'), 'AppInstance')
-    ]
 {%- endmacro %}
 
 {# Exact percentile (continuous) of a numeric expression. #}

@@ -1,6 +1,8 @@
 {#
-    Timestamp and date helpers. Everything is stored as UTC; these macros keep
-    the DuckDB-specific functions in one place.
+    Timestamp and date helpers. Everything is stored as UTC; dbt's
+    cross-database macros do the work where one exists, and what DuckDB alone
+    offers (parsing Jira's offsets, time zone conversion, date series) stays in
+    this file.
 #}
 
 {#
@@ -13,7 +15,7 @@
     strptime({{ expr }}, ['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z'])
 {%- endmacro %}
 
-{# ISO 8601 with Z or an offset with colon (GitHub, Okta, Linear). #}
+{# ISO 8601 with Z or an offset with colon (GitHub, Okta, Linear, Jira sprints). #}
 {% macro parse_iso_timestamp(expr) -%}
     cast({{ expr }} as timestamp with time zone)
 {%- endmacro %}
@@ -28,6 +30,11 @@
     {{ local_date(ts, "'UTC'") }}
 {%- endmacro %}
 
+{# Today (UTC: the profile pins the session time zone). #}
+{% macro today() -%}
+    current_date
+{%- endmacro %}
+
 {# Monday of the ISO week of a date. #}
 {% macro week_start(date_expr) -%}
     cast({{ dbt.date_trunc('week', date_expr) }} as date)
@@ -38,14 +45,27 @@
     cast({{ dbt.date_trunc('month', date_expr) }} as date)
 {%- endmacro %}
 
-{# Exact elapsed hours between two instants (fractional). #}
+{#
+    Exact elapsed hours / days between two instants (fractional), counted in
+    microseconds. dbt-duckdb's datediff reads instants as UTC wall-clock
+    times, which is exact because the profile pins the session to UTC.
+#}
 {% macro hours_between(start_ts, end_ts) -%}
-    ((epoch({{ end_ts }}) - epoch({{ start_ts }})) / 3600.0)
+    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 3600000000.0)
 {%- endmacro %}
 
-{# Exact elapsed days between two instants (fractional). #}
 {% macro days_between(start_ts, end_ts) -%}
-    ((epoch({{ end_ts }}) - epoch({{ start_ts }})) / 86400.0)
+    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 86400000000.0)
+{%- endmacro %}
+
+{# Whole days from one date to another. #}
+{% macro days_from(start_date, end_date) -%}
+    {{ compact(dbt.datediff(start_date, end_date, 'day')) }}
+{%- endmacro %}
+
+{# SQL text on one line (dbt's macros render with line breaks). #}
+{% macro compact(sql) -%}
+    {{ sql.split() | join(' ') }}
 {%- endmacro %}
 
 {#

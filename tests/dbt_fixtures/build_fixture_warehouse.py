@@ -22,6 +22,14 @@ runs the dbt project against it and checks hand-computed numbers:
   closed again: lead 192 h, cycle 168 h, 1 reopen, active 24 h.
 * Survey wave 2024-Q1: payments has exactly 5 respondents (not suppressed,
   eNPS 25, satisfaction 62.5), platform 2 (suppressed).
+* Sprints of project PAY (sprint field customfield_10020, history items of
+  field "Sprint"): Sprint 1 (03-04 → completed 03-18 09:30 UTC) commits
+  PAY-1, which is reopened and in progress at the end (accuracy 0 / 1);
+  PAY-3 (won't do) and PAY-5 (created straight into the sprint, done) are
+  scope added. Sprint 2 (03-18 → completed late, 04-03 09:00) commits PAY-1
+  (carried over, done 04-02) and PAY-4 (taken out 03-28): accuracy 1 / 2;
+  PAY-2 is added. Sprint 3 (from 04-03, still active, planned end 04-17)
+  commits PAY-2 (carried over, done 04-04): accuracy 1 / 1.
 
 Usage: python tests/dbt_fixtures/build_fixture_warehouse.py OUT.duckdb
 """
@@ -46,6 +54,7 @@ SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
 LOADED_AT = datetime(2024, 4, 10, 6, 0, tzinfo=UTC)
 RUN_ID = "fixture-run-1"
 JIRA_BASE = "https://acme.atlassian.net"
+SPRINT_FIELD = "customfield_10020"
 
 
 def _stable_id(text: str) -> int:
@@ -90,6 +99,39 @@ ISSUE_TYPES = {
 RESOLUTIONS = {
     "Done": {"id": "10000", "name": "Done", "description": "Work has been completed on this issue."},
     "Won't Do": {"id": "10001", "name": "Won't Do", "description": "This issue won't be actioned."},
+}
+
+
+SPRINTS = {
+    "101": {
+        "id": 101,
+        "name": "PAY Sprint 1",
+        "state": "closed",
+        "boardId": 1,
+        "goal": "Recurring payments",
+        "startDate": "2024-03-04T10:00:00.000Z",
+        "endDate": "2024-03-18T10:00:00.000Z",
+        "completeDate": "2024-03-18T09:30:00.000Z",
+    },
+    "102": {
+        "id": 102,
+        "name": "PAY Sprint 2",
+        "state": "closed",
+        "boardId": 1,
+        "goal": "",
+        "startDate": "2024-03-18T10:00:00.000Z",
+        "endDate": "2024-04-01T10:00:00.000Z",
+        "completeDate": "2024-04-03T09:00:00.000Z",
+    },
+    "103": {
+        "id": 103,
+        "name": "PAY Sprint 3",
+        "state": "active",
+        "boardId": 1,
+        "goal": "",
+        "startDate": "2024-04-03T10:00:00.000Z",
+        "endDate": "2024-04-17T10:00:00.000Z",
+    },
 }
 
 
@@ -140,6 +182,7 @@ def jira_issue(
     resolutiondate: str | None = None,
     duedate: str | None = None,
     labels: list[str] | None = None,
+    sprints: list[str] | None = None,
 ) -> dict:
     project_key = key.split("-")[0]
     return {
@@ -170,6 +213,7 @@ def jira_issue(
             "reporter": jira_user("acc-alice"),
             "labels": labels or [],
             "priority": {"id": "3", "name": "Medium"},
+            SPRINT_FIELD: [SPRINTS[s] for s in sprints] if sprints else None,
         },
     }
 
@@ -200,6 +244,18 @@ def resolution_item(to: str | None) -> dict:
     }
 
 
+def sprint_item(before: list[str], after: list[str]) -> dict:
+    return {
+        "field": "Sprint",
+        "fieldtype": "custom",
+        "fieldId": SPRINT_FIELD,
+        "from": ", ".join(before),
+        "fromString": ", ".join(SPRINTS[s]["name"] for s in before),
+        "to": ", ".join(after),
+        "toString": ", ".join(SPRINTS[s]["name"] for s in after),
+    }
+
+
 def history(history_id: str, created: str, items: list[dict], author: str = "acc-alice") -> dict:
     return {"id": history_id, "author": jira_user(author), "created": created, "items": items}
 
@@ -219,8 +275,11 @@ JIRA_ISSUES = [
             resolution="Done",
             resolutiondate="2024-04-02T12:00:00.000+0200",
             duedate="2024-04-02",
+            sprints=["101", "102"],
         ),
         [
+            history("30011", "2024-03-04T10:00:00.000+0100", [sprint_item([], ["101"])]),
+            history("30012", "2024-03-18T10:30:00.000+0100", [sprint_item(["101"], ["101", "102"])]),
             history(
                 "20011",
                 "2024-03-05T10:00:00.000+0100",
@@ -263,8 +322,11 @@ JIRA_ISSUES = [
             resolution="Done",
             resolutiondate="2024-04-05T00:30:00.000+0200",
             duedate="2024-04-04",
+            sprints=["102", "103"],
         ),
         [
+            history("30021", "2024-03-26T10:00:00.000+0100", [sprint_item([], ["102"])]),
+            history("30022", "2024-04-03T11:00:00.000+0200", [sprint_item(["102"], ["102", "103"])]),
             history(
                 "20021",
                 "2024-03-26T09:00:00.000+0100",
@@ -305,8 +367,10 @@ JIRA_ISSUES = [
             resolution="Won't Do",
             resolutiondate="2024-03-14T09:00:00.000+0100",
             duedate="2024-03-20",
+            sprints=["101"],
         ),
         [
+            history("30031", "2024-03-11T13:00:00.000+0100", [sprint_item([], ["101"])]),
             history("20031", "2024-03-12T09:00:00.000+0100", [status_item("10000", "3")]),
             history(
                 "20032",
@@ -327,7 +391,11 @@ JIRA_ISSUES = [
             created="2024-03-18T09:00:00.000+0100",
             updated="2024-03-19T09:00:00.000+0100",
         ),
-        [history("20041", "2024-03-19T09:00:00.000+0100", [status_item("10000", "3")], author="acc-gina")],
+        [
+            history("30041", "2024-03-18T09:30:00.000+0100", [sprint_item([], ["102"])]),
+            history("20041", "2024-03-19T09:00:00.000+0100", [status_item("10000", "3")], author="acc-gina"),
+            history("30042", "2024-03-28T10:00:00.000+0100", [sprint_item(["102"], [])]),
+        ],
         False,
     ),
     (
@@ -340,6 +408,7 @@ JIRA_ISSUES = [
             assignee="acc-hank",
             summary="Retro: write the on-call runbook",
             labels=["Retro-Action"],
+            sprints=["101"],
             created="2024-03-06T09:00:00.000+0100",
             updated="2024-03-13T09:00:00.000+0100",
             resolution="Done",
@@ -363,10 +432,14 @@ JIRA_ISSUES = [
             issue_type="Task",
             status_id="10000",
             summary="Created by mistake",
+            sprints=["101"],
             created="2024-03-07T09:00:00.000+0100",
             updated="2024-03-07T09:05:00.000+0100",
         ),
-        [history("20061", "2024-03-07T09:01:00.000+0100", [status_item("10000", "3")])],
+        [
+            history("20061", "2024-03-07T09:01:00.000+0100", [status_item("10000", "3")]),
+            history("30061", "2024-03-07T10:00:00.000+0100", [sprint_item([], ["101"])]),
+        ],
         True,
     ),
     (
@@ -840,7 +913,7 @@ def _json(value: dict) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def build(path: Path) -> Path:
+def build(path: Path, loaded_at: datetime = LOADED_AT) -> Path:
     """Create (or replace) the DuckDB file at ``path`` with the fixture raw layer."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -850,7 +923,7 @@ def build(path: Path) -> Path:
     try:
         for statement in create_statements():
             con.execute(statement)
-        audit = (LOADED_AT, RUN_ID)
+        audit = (loaded_at, RUN_ID)
 
         for status_id, (name, category) in JIRA_STATUSES.items():
             con.execute(
@@ -869,7 +942,7 @@ def build(path: Path) -> Path:
                     _json(payload),
                     f"{JIRA_BASE}/rest/api/3/search/jql",
                     is_deleted,
-                    LOADED_AT if is_deleted else None,
+                    loaded_at if is_deleted else None,
                     *audit,
                 ),
             )
@@ -983,6 +1056,145 @@ def build(path: Path) -> Path:
                 "insert into raw.survey_answers values (?, ?, 'recommend', ?, ?, ?, ?, ?)",
                 (key, RECOMMEND[0], recommend, RECOMMEND[1], RECOMMEND[2], *audit),
             )
+    finally:
+        con.close()
+    return path
+
+
+# --------------------------------------------------------------------------
+# A later load, for the incremental builds (tests/test_dbt_models.py)
+# --------------------------------------------------------------------------
+
+LATER_RUN_ID = "fixture-run-2"
+
+
+def land_later(path: Path, loaded_at: datetime) -> Path:
+    """Land what a later run would bring, with ``_loaded_at`` = ``loaded_at``.
+
+    * PAY-4 is done (a new history; the issue and its histories re-landed, as
+      the Jira connector does for an updated issue);
+    * PAY-7 is new, created straight into Sprint 3 and started;
+    * OPS-3 was deleted in Jira;
+    * acme/web#4 was closed (a new event; the issue re-landed);
+    * usage: a late event for 2024-03-05 (Gina, Cursor), a new day
+      (2024-04-11, Alice, Cursor), and u-4 (Carol, 2024-03-07) gone because
+      its file was replaced;
+    * Okta: Hank signs on to Figma on 2024-04-11.
+    """
+    con = duckdb.connect(str(path))
+    try:
+        audit = (loaded_at, LATER_RUN_ID)
+        done = jira_issue(
+            "10104",
+            "PAY-4",
+            issue_type="Story",
+            status_id="10001",
+            assignee="acc-gina",
+            summary="3-D Secure v2 challenge flow",
+            created="2024-03-18T09:00:00.000+0100",
+            updated="2024-04-11T09:00:00.000+0200",
+            resolution="Done",
+            resolutiondate="2024-04-11T09:00:00.000+0200",
+        )
+        new = jira_issue(
+            "10107",
+            "PAY-7",
+            issue_type="Task",
+            status_id="3",
+            assignee="acc-alice",
+            summary="Retry declined renewals",
+            created="2024-04-08T09:00:00.000+0200",
+            updated="2024-04-09T09:00:00.000+0200",
+            sprints=["103"],
+        )
+        histories = {
+            "10104": [
+                *next(h for p, h, _ in JIRA_ISSUES if p["id"] == "10104"),
+                history(
+                    "20042",
+                    "2024-04-11T09:00:00.000+0200",
+                    [status_item("3", "10001"), resolution_item("Done")],
+                    author="acc-gina",
+                ),
+            ],
+            "10107": [history("20071", "2024-04-09T09:00:00.000+0200", [status_item("10000", "3")])],
+        }
+        for payload in (done, new):
+            entries = histories[payload["id"]]
+            con.execute(
+                "insert or replace into raw.jira_issues values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    payload["id"],
+                    payload["key"],
+                    "PAY",
+                    _jira_instant(payload["fields"]["updated"]),
+                    len(entries),
+                    _json(payload),
+                    f"{JIRA_BASE}/rest/api/3/search/jql",
+                    False,
+                    None,
+                    *audit,
+                ),
+            )
+            for entry in entries:
+                con.execute(
+                    "insert or replace into raw.jira_changelogs values (?, ?, ?, ?, ?, ?)",
+                    (entry["id"], payload["id"], _jira_instant(entry["created"]), _json(entry), *audit),
+                )
+        con.execute(
+            "update raw.jira_issues set is_deleted = true, deleted_at = ?, _loaded_at = ?, _run_id = ?"
+            " where issue_key = 'OPS-3'",
+            [loaded_at, *audit],
+        )
+
+        closed = gh_issue(
+            5004,
+            "acme/web",
+            4,
+            title="Migrate to the new router",
+            created_at="2024-03-11T09:00:00Z",
+            state="closed",
+            state_reason="completed",
+            closed_at="2024-04-11T09:00:00Z",
+            assignee="carol-gh",
+        )
+        con.execute(
+            "update raw.github_issues set payload = ?, updated_at = ?, _loaded_at = ?, _run_id = ?"
+            " where issue_id = 5004",
+            [_json(closed), _iso_instant(closed["updated_at"]), *audit],
+        )
+        event = gh_event(
+            7032, "acme/web", 4, 5004, "closed", "2024-04-11T09:00:00Z", state_reason="completed"
+        )
+        con.execute(
+            "insert into raw.github_issue_events values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (7032, "acme/web", 4, "closed", _iso_instant(event["created_at"]), _json(event), *audit),
+        )
+
+        for line, (key, occurred_at, email, tool, name) in enumerate(
+            [
+                ("u-8", "2024-03-05 16:00:00+00", "gina@example.com", "cursor-ide", "completion_accepted"),
+                ("u-9", "2024-04-11 10:00:00+00", "alice@example.com", "Cursor AI", "chat_message"),
+            ],
+            start=1,
+        ):
+            con.execute(
+                "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
+                (key, occurred_at, email, tool, name, "usage/2024-04.jsonl", line, *audit),
+            )
+        con.execute("delete from raw.usage_events where event_key = 'u-4'")
+
+        sso = okta_event(
+            "a0000001-0000-4000-8000-000000000009",
+            "2024-04-11T09:00:00.000Z",
+            "user.authentication.sso",
+            "hank@example.com",
+            "Figma",
+        )
+        con.execute(
+            "insert into raw.okta_system_log values (?, ?, ?, ?, ?, ?)",
+            (sso["uuid"], _iso_instant(sso["published"]), sso["eventType"], _json(sso), *audit),
+        )
     finally:
         con.close()
     return path

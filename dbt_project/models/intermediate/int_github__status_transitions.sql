@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_partitions',
+        unique_key='work_item_id',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_other_rules(github_rules_hash()) }}",
+    )
+}}
 /*
     grain: one status change of one GitHub issue
 
@@ -15,8 +24,19 @@
         moment, else open; a later assignment or label starts it again;
       - an issue closed with no closed event (events outside the loaded
         window) closes at its closed_at.
+
+    Incremental (macros/incremental.sql): each run rebuilds the whole history
+    of the issues whose issue row or events were loaded since the high-water
+    mark, and clears issues that are gone (deleted, or now a pull request).
 */
 with
+
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ github_rules_hash() }} as rules_hash
+
+),
 
 issues as (
 
@@ -30,19 +50,52 @@ issue_events as (
 
 ),
 
-open_issues as (
+item_loads as (
 
+    -- the latest load of anything an issue's history is read from
     select
-        issue_id,
-        repository,
-        issue_number,
-        state,
-        created_at,
-        closed_at
+        issues.issue_id,
+        greatest(issues.loaded_at, coalesce(max(issue_events.loaded_at), issues.loaded_at)) as loaded_at
 
     from issues
 
-    where not is_pull_request
+    left join issue_events
+        on
+            issues.repository = issue_events.repository
+            and issues.issue_number = issue_events.issue_number
+
+    where not issues.is_pull_request
+
+    group by issues.issue_id, issues.loaded_at
+
+),
+
+changed_items as (
+
+    select
+        issue_id,
+        loaded_at
+
+    from item_loads
+
+    where {{ loaded_since_watermark('loaded_at') }}
+
+),
+
+open_issues as (
+
+    select
+        issues.issue_id,
+        issues.repository,
+        issues.issue_number,
+        issues.state,
+        issues.created_at,
+        issues.closed_at
+
+    from issues
+
+    inner join changed_items
+        on issues.issue_id = changed_items.issue_id
 
 ),
 
@@ -290,24 +343,86 @@ transitions as (
 
 ),
 
-final as (
+rebuilt as (
 
     select
         'github' as source,
-        cast(issue_id as {{ dbt.type_string() }}) as work_item_id,
+        cast(transitions.issue_id as {{ dbt.type_string() }}) as work_item_id,
         coalesce(
-            cast(event_id as {{ dbt.type_string() }}),
-            'closed_at:' || cast(issue_id as {{ dbt.type_string() }})
+            cast(transitions.event_id as {{ dbt.type_string() }}),
+            'closed_at:' || cast(transitions.issue_id as {{ dbt.type_string() }})
         ) as change_id,
-        changed_at,
-        from_status,
-        to_status,
+        transitions.changed_at,
+        transitions.from_status,
+        transitions.to_status,
         -- a synthetic close sorts after every event of the same instant
-        coalesce(event_id, 9223372036854775807) as sort_key,
-        0 as sort_subkey
+        coalesce(transitions.event_id, 9223372036854775807) as sort_key,
+        0 as sort_subkey,
+        changed_items.loaded_at as _loaded_at,
+        (select rules.rules_hash from rules) as _rules_hash
 
     from transitions
 
-)
+    inner join changed_items
+        on transitions.issue_id = changed_items.issue_id
+
+),
+
+{% if is_incremental() %}
+
+    tombstones as (
+
+        -- clears every rebuilt issue, and issues that are gone
+        select cast(issue_id as {{ dbt.type_string() }}) as work_item_id
+
+        from changed_items
+
+        union
+
+        select built.work_item_id
+
+        from {{ this }} as built
+
+        where not exists (
+            select 1
+
+            from item_loads
+
+            where cast(item_loads.issue_id as {{ dbt.type_string() }}) = built.work_item_id
+        )
+
+    ),
+
+    final as (
+
+        select * from rebuilt
+
+        union all
+
+        select
+            'github' as source,
+            work_item_id,
+            cast(null as {{ dbt.type_string() }}) as change_id,
+            cast(null as {{ type_timestamptz() }}) as changed_at,
+            cast(null as {{ dbt.type_string() }}) as from_status,
+            cast(null as {{ dbt.type_string() }}) as to_status,
+            cast(null as {{ dbt.type_bigint() }}) as sort_key,
+            0 as sort_subkey,
+            cast(null as {{ type_timestamptz() }}) as _loaded_at,
+            cast(null as {{ dbt.type_string() }}) as _rules_hash
+
+        from tombstones
+
+    )
+
+{% else %}
+
+    final as (
+
+        select * from rebuilt
+
+    )
+
+{% endif %}
 
 select * from final

@@ -24,7 +24,8 @@ started as (
         started_at as changed_at,
         'unstarted' as from_status,
         case when state_type = 'started' then state_id else 'started' end as to_status,
-        1 as sort_subkey
+        1 as sort_subkey,
+        loaded_at
 
     from issues
 
@@ -40,7 +41,8 @@ finished as (
         coalesce(completed_at, canceled_at) as changed_at,
         case when started_at is not null then 'started' else 'unstarted' end as from_status,
         state_id as to_status,
-        2 as sort_subkey
+        2 as sort_subkey,
+        loaded_at
 
     from issues
 
@@ -68,7 +70,8 @@ final as (
         from_status,
         to_status,
         cast(null as {{ dbt.type_bigint() }}) as sort_key,
-        sort_subkey
+        sort_subkey,
+        loaded_at
 
     from transitions
 

@@ -31,9 +31,9 @@ jira_statuses as (
 
 ),
 
-linear_issues as (
+linear_states as (
 
-    select * from {{ ref('stg_linear__issues') }}
+    select * from {{ ref('int_linear__states') }}
 
 ),
 
@@ -82,19 +82,6 @@ observed as (
         on
             transitions.source = work_items.source
             and transitions.work_item_id = work_items.work_item_id
-
-),
-
-linear_states as (
-
-    select
-        state_id,
-        min(state_name) as state_name,
-        min(state_type) as state_type
-
-    from linear_issues
-
-    group by state_id
 
 ),
 

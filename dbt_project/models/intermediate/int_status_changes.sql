@@ -42,7 +42,8 @@ final as (
             from_statuses.status_category = 'done'
             and to_statuses.status_category <> 'done',
             false
-        ) as is_reopen
+        ) as is_reopen,
+        transitions.loaded_at
 
     from transitions
 

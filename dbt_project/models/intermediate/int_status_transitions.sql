@@ -29,7 +29,8 @@ unioned as (
         from_status,
         to_status,
         cast(sort_key as {{ dbt.type_bigint() }}) as sort_key,
-        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey
+        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey,
+        _loaded_at as loaded_at
 
     from jira_transitions
 
@@ -43,7 +44,8 @@ unioned as (
         from_status,
         to_status,
         cast(sort_key as {{ dbt.type_bigint() }}) as sort_key,
-        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey
+        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey,
+        _loaded_at as loaded_at
 
     from github_transitions
 
@@ -57,7 +59,8 @@ unioned as (
         from_status,
         to_status,
         cast(sort_key as {{ dbt.type_bigint() }}) as sort_key,
-        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey
+        cast(sort_subkey as {{ dbt.type_int() }}) as sort_subkey,
+        loaded_at
 
     from linear_transitions
 

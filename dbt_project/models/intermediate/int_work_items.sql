@@ -103,7 +103,8 @@ jira_items as (
                 {{ lower_string_literals(var('jira_canceled_resolutions')) }}
             ),
             false
-        ) as has_canceled_resolution
+        ) as has_canceled_resolution,
+        jira_issues.loaded_at
 
     from jira_issues
 
@@ -141,7 +142,8 @@ github_items as (
                 {{ lower_string_literals(var('github_canceled_state_reasons')) }}
             ),
             false
-        ) as has_canceled_resolution
+        ) as has_canceled_resolution,
+        github_issues.loaded_at
 
     from github_issues
 
@@ -172,7 +174,8 @@ linear_items as (
         state_id as current_status,
         state_name as current_status_name,
         state_type as resolution,
-        state_type = 'canceled' as has_canceled_resolution
+        state_type = 'canceled' as has_canceled_resolution,
+        loaded_at
 
     from linear_issues
 

@@ -93,7 +93,7 @@ final as (
         tool_weeks.week_start,
         coalesce(active_users.active_users, 0) as active_users,
         headcounts.headcount,
-        cast(coalesce(active_users.active_users, 0) as double)
+        cast(coalesce(active_users.active_users, 0) as {{ type_double() }})
         / headcounts.headcount as adoption_rate,
         coalesce(
             tool_weeks.week_start >= {{ week_start('tool_weeks.rollout_date') }},

@@ -147,7 +147,7 @@ final as (
         resolved.cycle_time_p85_hours,
         coalesce(resolved.due_items, 0) as due_items,
         coalesce(resolved.on_time_items, 0) as on_time_items,
-        cast(resolved.on_time_items as double)
+        cast(resolved.on_time_items as {{ type_double() }})
         / nullif(resolved.due_items, 0) as on_time_rate
 
     from team_weeks

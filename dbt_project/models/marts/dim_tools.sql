@@ -16,9 +16,11 @@ first_uses as (
 
     select
         tool_id,
-        min({{ utc_date('occurred_at') }}) as first_used_on
+        min(usage_date) as first_used_on
 
     from tool_usage
+
+    where not is_removed
 
     group by tool_id
 

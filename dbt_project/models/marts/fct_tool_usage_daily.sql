@@ -1,4 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_partitions',
+        unique_key='usage_date',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ delete_rows_of_other_rules(tool_usage_daily_rules_hash()) }}",
+    )
+}}
+/*
+    Incremental (macros/incremental.sql): each run recounts the whole of every
+    day that received (or lost) a usage event since the high-water mark, late
+    events included, and replaces those days. A changed roster or tool
+    catalog rebuilds the table.
+*/
 with
+
+rules as (
+
+    -- the rules the rows are computed with (macros/incremental.sql), computed once
+    select {{ tool_usage_daily_rules_hash() }} as rules_hash
+
+),
 
 tool_usage as (
 
@@ -12,22 +34,52 @@ people as (
 
 ),
 
+new_loads as (
+
+    -- days that received or lost an event since the high-water mark
+    select distinct usage_date
+
+    from tool_usage
+
+    where {{ loaded_since_watermark('_loaded_at') }}
+
+),
+
+changed_days as (
+
+    select
+        tool_usage.usage_date,
+        max(tool_usage._loaded_at) as loaded_at
+
+    from tool_usage
+
+    inner join new_loads
+        on tool_usage.usage_date = new_loads.usage_date
+
+    group by tool_usage.usage_date
+
+),
+
 dated_uses as (
 
     select
-        event_source,
-        event_key,
-        user_email,
-        tool_id,
-        {{ utc_date('occurred_at') }} as usage_date
+        tool_usage.event_source,
+        tool_usage.user_email,
+        tool_usage.tool_id,
+        tool_usage.usage_date
 
     from tool_usage
+
+    inner join changed_days
+        on tool_usage.usage_date = changed_days.usage_date
+
+    where not tool_usage.is_removed
 
 ),
 
 matched_uses as (
 
-    -- only people on the roster that day count; the day is the UTC date
+    -- only people on the roster that day count
     select
         people.person_id,
         people.team_id,
@@ -45,21 +97,75 @@ matched_uses as (
 
 ),
 
-final as (
+daily as (
 
     select
-        person_id,
-        tool_id,
-        usage_date,
-        min(team_id) as team_id,
+        matched_uses.person_id,
+        matched_uses.tool_id,
+        matched_uses.usage_date,
+        min(matched_uses.team_id) as team_id,
         count(*) as events,
-        count(case when event_source = 'okta_sso' then 1 end) as sso_events,
-        count(case when event_source = 'usage_log' then 1 end) as log_events
+        count(case when matched_uses.event_source = 'okta_sso' then 1 end) as sso_events,
+        count(case when matched_uses.event_source = 'usage_log' then 1 end) as log_events
 
     from matched_uses
 
-    group by person_id, tool_id, usage_date
+    group by matched_uses.person_id, matched_uses.tool_id, matched_uses.usage_date
 
-)
+),
+
+counted as (
+
+    select
+        daily.person_id,
+        daily.tool_id,
+        daily.usage_date,
+        daily.team_id,
+        daily.events,
+        daily.sso_events,
+        daily.log_events,
+        changed_days.loaded_at as _loaded_at,
+        (select rules.rules_hash from rules) as _rules_hash
+
+    from daily
+
+    inner join changed_days
+        on daily.usage_date = changed_days.usage_date
+
+),
+
+{% if is_incremental() %}
+
+    final as (
+
+        select * from counted
+
+        union all
+
+        -- one tombstone per recounted day: the day is replaced as a whole
+        select
+            cast(null as {{ dbt.type_string() }}) as person_id,
+            cast(null as {{ dbt.type_string() }}) as tool_id,
+            usage_date,
+            cast(null as {{ dbt.type_string() }}) as team_id,
+            cast(null as {{ dbt.type_bigint() }}) as events,
+            cast(null as {{ dbt.type_bigint() }}) as sso_events,
+            cast(null as {{ dbt.type_bigint() }}) as log_events,
+            cast(null as {{ type_timestamptz() }}) as _loaded_at,
+            cast(null as {{ dbt.type_string() }}) as _rules_hash
+
+        from changed_days
+
+    )
+
+{% else %}
+
+    final as (
+
+        select * from counted
+
+    )
+
+{% endif %}
 
 select * from final

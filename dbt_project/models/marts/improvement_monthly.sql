@@ -20,13 +20,32 @@ action_dates as (
 
 ),
 
+open_now as (
+
+    select count(*) as open_actions
+
+    from actions
+
+    where closed_at is null
+
+),
+
 bounds as (
 
+    -- while an action is still open, its age grows: run up to the current month
     select
-        min({{ month_start(utc_date('happened_at')) }}) as first_month,
-        max({{ month_start(utc_date('happened_at')) }}) as last_month
+        min({{ month_start(utc_date('action_dates.happened_at')) }}) as first_month,
+        greatest(
+            max({{ month_start(utc_date('action_dates.happened_at')) }}),
+            coalesce(
+                case when max(open_now.open_actions) > 0 then {{ month_start(today()) }} end,
+                max({{ month_start(utc_date('action_dates.happened_at')) }})
+            )
+        ) as last_month
 
     from action_dates
+
+    cross join open_now
 
 ),
 
@@ -43,7 +62,12 @@ team_months as (
     select
         teams.team_id,
         months.month_start,
-        {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at
+        {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at,
+        -- ages are taken at the month's end, or now for the month under way
+        least(
+            {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }},
+            {{ dbt.current_timestamp() }}
+        ) as age_measured_at
 
     from teams
 
@@ -90,7 +114,10 @@ still_open as (
     select
         team_months.team_id,
         team_months.month_start,
-        count(*) as open_actions_end
+        count(*) as open_actions_end,
+        {{ percentile(days_between('actions.opened_at', 'team_months.age_measured_at'), 0.5) }}
+            as open_action_age_p50_days,
+        max({{ days_between('actions.opened_at', 'team_months.age_measured_at') }}) as open_action_age_max_days
 
     from team_months
 
@@ -98,8 +125,8 @@ still_open as (
         on team_months.team_id = actions.team_id
 
     where
-        actions.opened_at < team_months.month_end_at
-        and (actions.closed_at is null or actions.closed_at >= team_months.month_end_at)
+        actions.opened_at < team_months.age_measured_at
+        and (actions.closed_at is null or actions.closed_at >= team_months.age_measured_at)
 
     group by 1, 2
 
@@ -114,7 +141,9 @@ final as (
         coalesce(closed.actions_closed, 0) as actions_closed,
         coalesce(closed.actions_canceled, 0) as actions_canceled,
         coalesce(still_open.open_actions_end, 0) as open_actions_end,
-        cast(coalesce(closed.actions_closed, 0) as double)
+        still_open.open_action_age_p50_days,
+        still_open.open_action_age_max_days,
+        cast(coalesce(closed.actions_closed, 0) as {{ type_double() }})
         / nullif(opened.actions_opened, 0) as completion_rate,
         closed.median_days_to_close
 

@@ -75,7 +75,7 @@ team_waves as (
         coalesce(team_results.respondents, 0) as respondents,
         coalesce(headcounts.headcount, 0) as headcount,
         team_results.satisfaction_score,
-        cast(team_results.promoters - team_results.detractors as double) * 100
+        cast(team_results.promoters - team_results.detractors as {{ type_double() }}) * 100
         / nullif(team_results.enps_respondents, 0) as enps
 
     from teams
@@ -102,7 +102,7 @@ final as (
         wave_date,
         respondents,
         headcount,
-        cast(respondents as double) / nullif(headcount, 0) as response_rate,
+        cast(respondents as {{ type_double() }}) / nullif(headcount, 0) as response_rate,
         case
             when respondents >= {{ var('anonymity_threshold') }} then satisfaction_score
         end as satisfaction_score,

@@ -12,9 +12,21 @@ delivery as (
 
 ),
 
+sprints as (
+
+    select * from {{ ref('sprint_predictability') }}
+
+),
+
 adoption as (
 
     select * from {{ ref('adoption_weekly') }}
+
+),
+
+adoption_by_month as (
+
+    select * from {{ ref('adoption_monthly') }}
 
 ),
 
@@ -88,7 +100,7 @@ delivery_monthly as (
         count(case when not is_canceled then 1 end) as throughput,
         {{ percentile('lead_time_hours', 0.5) }} as lead_time_p50_hours,
         {{ percentile('cycle_time_hours', 0.5) }} as cycle_time_p50_hours,
-        cast(count(case when is_on_time then 1 end) as double)
+        cast(count(case when is_on_time then 1 end) as {{ type_double() }})
         / nullif(count(case when is_on_time is not null then 1 end), 0) as on_time_rate
 
     from work_items
@@ -97,11 +109,31 @@ delivery_monthly as (
         team_id is not null
         and resolved_at is not null
 
-    group by 1, 2
+    group by team_id, {{ month_start(utc_date('resolved_at')) }}
 
 ),
 
-adoption_monthly as (
+sprints_monthly as (
+
+    -- sprints closed in the month: all their committed items pooled
+    select
+        team_id,
+        {{ month_start(utc_date('completed_at')) }} as month_start,
+        count(*) as sprints_closed,
+        cast(sum(committed_completed_items) as {{ type_double() }})
+        / nullif(sum(committed_items), 0) as planning_accuracy
+
+    from sprints
+
+    where
+        is_closed
+        and team_id is not null
+
+    group by team_id, {{ month_start(utc_date('completed_at')) }}
+
+),
+
+adoption_rates as (
 
     -- mean over the team's rolled-out tools × the ISO weeks starting in the month
     select
@@ -113,7 +145,25 @@ adoption_monthly as (
 
     where is_rolled_out
 
-    group by 1, 2
+    group by team_id, {{ month_start('week_start') }}
+
+),
+
+stickiness_monthly as (
+
+    -- mean over the team's rolled-out tools that someone on the team used in the month
+    select
+        team_id,
+        month_start,
+        avg(stickiness) as stickiness
+
+    from adoption_by_month
+
+    where
+        is_rolled_out
+        and stickiness is not null
+
+    group by team_id, month_start
 
 ),
 
@@ -124,6 +174,7 @@ latest_waves as (
         team_months.team_id,
         team_months.month_start,
         satisfaction.survey_wave,
+        satisfaction.response_rate,
         satisfaction.satisfaction_score,
         satisfaction.enps
 
@@ -152,11 +203,17 @@ scorecard as (
         delivery_monthly.lead_time_p50_hours,
         delivery_monthly.cycle_time_p50_hours,
         delivery_monthly.on_time_rate,
-        adoption_monthly.adoption_rate,
+        coalesce(sprints_monthly.sprints_closed, 0) as sprints_closed,
+        sprints_monthly.planning_accuracy,
+        adoption_rates.adoption_rate,
+        stickiness_monthly.stickiness,
         latest_waves.survey_wave,
+        latest_waves.response_rate,
         latest_waves.satisfaction_score,
         latest_waves.enps,
-        improvement.completion_rate
+        improvement.completion_rate,
+        coalesce(improvement.open_actions_end, 0) as open_actions_end,
+        improvement.open_action_age_p50_days
 
     from team_months
 
@@ -165,10 +222,20 @@ scorecard as (
             team_months.team_id = delivery_monthly.team_id
             and team_months.month_start = delivery_monthly.month_start
 
-    left join adoption_monthly
+    left join sprints_monthly
         on
-            team_months.team_id = adoption_monthly.team_id
-            and team_months.month_start = adoption_monthly.month_start
+            team_months.team_id = sprints_monthly.team_id
+            and team_months.month_start = sprints_monthly.month_start
+
+    left join adoption_rates
+        on
+            team_months.team_id = adoption_rates.team_id
+            and team_months.month_start = adoption_rates.month_start
+
+    left join stickiness_monthly
+        on
+            team_months.team_id = stickiness_monthly.team_id
+            and team_months.month_start = stickiness_monthly.month_start
 
     left join latest_waves
         on
@@ -184,30 +251,48 @@ scorecard as (
 
 final as (
 
+    -- *_change: this month minus the previous month (null when either is null)
     select
         team_id,
         month_start,
         throughput,
-        throughput - lag(throughput) over team_history as throughput_change,
+        throughput - lag(throughput) over (partition by team_id order by month_start) as throughput_change,
         lead_time_p50_hours,
-        lead_time_p50_hours - lag(lead_time_p50_hours) over team_history as lead_time_p50_hours_change,
+        lead_time_p50_hours
+        - lag(lead_time_p50_hours) over (partition by team_id order by month_start) as lead_time_p50_hours_change,
         cycle_time_p50_hours,
-        cycle_time_p50_hours - lag(cycle_time_p50_hours) over team_history as cycle_time_p50_hours_change,
+        cycle_time_p50_hours
+        - lag(cycle_time_p50_hours) over (partition by team_id order by month_start) as cycle_time_p50_hours_change,
         on_time_rate,
-        on_time_rate - lag(on_time_rate) over team_history as on_time_rate_change,
+        on_time_rate - lag(on_time_rate) over (partition by team_id order by month_start) as on_time_rate_change,
+        sprints_closed,
+        planning_accuracy,
+        planning_accuracy
+        - lag(planning_accuracy) over (partition by team_id order by month_start) as planning_accuracy_change,
         adoption_rate,
-        adoption_rate - lag(adoption_rate) over team_history as adoption_rate_change,
+        adoption_rate - lag(adoption_rate) over (partition by team_id order by month_start) as adoption_rate_change,
+        stickiness,
+        stickiness - lag(stickiness) over (partition by team_id order by month_start) as stickiness_change,
         survey_wave,
+        response_rate,
+        response_rate - lag(response_rate) over (partition by team_id order by month_start) as response_rate_change,
         satisfaction_score,
-        satisfaction_score - lag(satisfaction_score) over team_history as satisfaction_score_change,
+        satisfaction_score
+        - lag(satisfaction_score) over (partition by team_id order by month_start) as satisfaction_score_change,
         enps,
-        enps - lag(enps) over team_history as enps_change,
+        enps - lag(enps) over (partition by team_id order by month_start) as enps_change,
         completion_rate,
-        completion_rate - lag(completion_rate) over team_history as completion_rate_change
+        completion_rate
+        - lag(completion_rate) over (partition by team_id order by month_start) as completion_rate_change,
+        open_actions_end,
+        open_actions_end
+        - lag(open_actions_end) over (partition by team_id order by month_start) as open_actions_end_change,
+        open_action_age_p50_days,
+        open_action_age_p50_days
+        - lag(open_action_age_p50_days) over (partition by team_id order by month_start)
+            as open_action_age_p50_days_change
 
     from scorecard
-
-    window team_history as (partition by team_id order by month_start)
 
 )
 

@@ -13,13 +13,13 @@ renamed as (
         repository,
         pr_number,
         repository || '#' || pr_number as pull_request_key,
-        payload ->> '$.title' as title,
-        payload ->> '$.state' as state,
-        lower(payload ->> '$.user.login') as author_login,
-        {{ parse_iso_timestamp("payload ->> '$.created_at'") }} as created_at,
-        {{ parse_iso_timestamp("payload ->> '$.closed_at'") }} as closed_at,
+        {{ json_text('payload', '$.title') }} as title,
+        {{ json_text('payload', '$.state') }} as state,
+        lower({{ json_text('payload', '$.user.login') }}) as author_login,
+        {{ parse_iso_timestamp(json_text('payload', '$.created_at')) }} as created_at,
+        {{ parse_iso_timestamp(json_text('payload', '$.closed_at')) }} as closed_at,
         {{ parse_iso_timestamp(
-            "coalesce(payload ->> '$.merged_at', payload ->> '$.pull_request.merged_at')"
+            'coalesce(' ~ json_text('payload', '$.merged_at') ~ ', ' ~ json_text('payload', '$.pull_request.merged_at') ~ ')'
         ) }} as merged_at,
         updated_at,
         _loaded_at as loaded_at,

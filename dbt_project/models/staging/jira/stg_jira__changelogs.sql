@@ -12,8 +12,8 @@ histories as (
     select
         history_id,
         issue_id,
-        {{ parse_jira_timestamp("payload ->> '$.created'") }} as changed_at,
-        payload ->> '$.author.accountId' as author_account_id,
+        {{ parse_jira_timestamp(json_text('payload', '$.created')) }} as changed_at,
+        {{ json_text('payload', '$.author.accountId') }} as author_account_id,
         {{ json_array('payload', '$.items[*]') }} as items,
         _loaded_at as loaded_at,
         _run_id as run_id
@@ -47,13 +47,13 @@ renamed as (
         issue_id,
         changed_at,
         author_account_id,
-        item ->> 'field' as field,
-        item ->> 'fieldId' as field_id,
-        item ->> 'fieldtype' as field_type,
-        item ->> 'from' as from_value,
-        item ->> 'fromString' as from_string,
-        item ->> 'to' as to_value,
-        item ->> 'toString' as to_string,
+        {{ json_text('item', '$.field') }} as field,
+        {{ json_text('item', '$.fieldId') }} as field_id,
+        {{ json_text('item', '$.fieldtype') }} as field_type,
+        {{ json_text('item', '$.from') }} as from_value,
+        {{ json_text('item', '$.fromString') }} as from_string,
+        {{ json_text('item', '$.to') }} as to_value,
+        {{ json_text('item', '$.toString') }} as to_string,
         loaded_at,
         run_id
 

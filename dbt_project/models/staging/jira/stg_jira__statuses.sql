@@ -12,7 +12,7 @@ renamed as (
         status_id,
         status_name,
         status_category_key,
-        payload ->> '$.statusCategory.name' as status_category_name,
+        {{ json_text('payload', '$.statusCategory.name') }} as status_category_name,
         _loaded_at as loaded_at,
         _run_id as run_id
 
