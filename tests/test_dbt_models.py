@@ -766,8 +766,14 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path):
                 " where tool_id = 'cursor' group by usage_date"
             ).fetchall()
         )
-        assert date(2024, 3, 7) not in days  # u-4 replaced away
         assert days[date(2024, 3, 5)] == 2 and days[date(2024, 4, 11)] == 1  # late and new events
+        assert date(2024, 3, 12) not in days  # its file came again, empty
+        # Dave's use replaced Carol's: hers is kept, flagged, to recount the day
+        assert con.execute(
+            "select user_email, is_removed from intermediate.int_tool_usage_events"
+            " where usage_date = '2024-03-07' order by user_email"
+        ).fetchall() == [("carol@example.com", True), ("dave@example.com", False)]
+        assert days[date(2024, 3, 7)] == 1
         assert con.execute(
             "select committed_items, scope_added_items from marts.sprint_predictability"
             " where sprint_id = '103'"

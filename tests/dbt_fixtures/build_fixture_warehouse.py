@@ -1026,7 +1026,8 @@ def build(path: Path, loaded_at: datetime = LOADED_AT) -> Path:
         for line, (key, occurred_at, email, tool, event) in enumerate(USAGE_EVENTS, start=1):
             con.execute(
                 "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
-                (key, occurred_at, email, tool, event, "usage/2024-03.jsonl", line, *audit),
+                # one export file per day, as usage logs are usually shipped
+                (key, occurred_at, email, tool, event, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
 
         for line, row in enumerate(SURVEY_RESPONSES, start=2):
@@ -1077,8 +1078,10 @@ def land_later(path: Path, loaded_at: datetime) -> Path:
     * OPS-3 was deleted in Jira;
     * acme/web#4 was closed (a new event; the issue re-landed);
     * usage: a late event for 2024-03-05 (Gina, Cursor), a new day
-      (2024-04-11, Alice, Cursor), and u-4 (Carol, 2024-03-07) gone because
-      its file was replaced;
+      (2024-04-11, Alice, Cursor); the file of 2024-03-07 was exported again
+      with Dave's use instead of Carol's (u-4), and the file of 2024-03-12
+      again with no event at all (u-5, u-6 gone): the loader replaces a
+      changed file's rows;
     * Okta: Hank signs on to Figma on 2024-04-11.
     """
     con = duckdb.connect(str(path))
@@ -1171,18 +1174,22 @@ def land_later(path: Path, loaded_at: datetime) -> Path:
             (7032, "acme/web", 4, "closed", _iso_instant(event["created_at"]), _json(event), *audit),
         )
 
+        con.execute(
+            "delete from raw.usage_events"
+            " where _source_file in ('usage/2024-03-07.jsonl', 'usage/2024-03-12.jsonl')"
+        )
         for line, (key, occurred_at, email, tool, name) in enumerate(
             [
                 ("u-8", "2024-03-05 16:00:00+00", "gina@example.com", "cursor-ide", "completion_accepted"),
                 ("u-9", "2024-04-11 10:00:00+00", "alice@example.com", "Cursor AI", "chat_message"),
+                ("u-10", "2024-03-07 11:00:00+00", "dave@example.com", "cursor-ide", "chat_message"),
             ],
             start=1,
         ):
             con.execute(
                 "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
-                (key, occurred_at, email, tool, name, "usage/2024-04.jsonl", line, *audit),
+                (key, occurred_at, email, tool, name, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
-        con.execute("delete from raw.usage_events where event_key = 'u-4'")
 
         sso = okta_event(
             "a0000001-0000-4000-8000-000000000009",

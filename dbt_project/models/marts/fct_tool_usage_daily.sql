@@ -47,16 +47,17 @@ new_loads as (
 
 changed_days as (
 
+    -- a day's rows carry the latest load of the events that still count, as a full build would
     select
-        tool_usage.usage_date,
-        max(tool_usage._loaded_at) as loaded_at
+        new_loads.usage_date,
+        max(case when not tool_usage.is_removed then tool_usage._loaded_at end) as loaded_at
 
-    from tool_usage
+    from new_loads
 
-    inner join new_loads
-        on tool_usage.usage_date = new_loads.usage_date
+    inner join tool_usage
+        on new_loads.usage_date = tool_usage.usage_date
 
-    group by tool_usage.usage_date
+    group by new_loads.usage_date
 
 ),
 
