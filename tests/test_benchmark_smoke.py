@@ -42,8 +42,10 @@ def test_tiny_benchmark_measures_every_stage_and_agrees_with_the_baseline(tmp_pa
     assert set(stages) >= STAGES
     jira = stages["extract+land jira"]
     counts = result["dataset"]["counts"]
-    # Every search and changelog page went through the local server.
-    assert jira["requests"] == 2 + counts["jira_search_pages"] + counts["jira_changelog_pages"]
+    # Every search and changelog page went through the local server, plus
+    # /myself (the JQL time zone) and the key-only deletion sweep.
+    fetched = 2 + counts["jira_search_pages"] + counts["jira_changelog_pages"]
+    assert fetched < jira["requests"] <= fetched + 1 + counts["jira_search_pages"]
     assert jira["rows"] > counts["jira_issues"] and jira["pages"] == 1 + counts["jira_search_pages"]
     assert stages["extract+land usage"]["rows"] == counts["usage_events"]
     assert stages["dbt build"]["seconds"] > 0 and stages["dbt build"]["rows"] > 0
