@@ -12,10 +12,11 @@
       _rules_hash  a fingerprint of the rules the row was computed with: the
                    reference data (status mapping, roster, ownership, tool
                    aliases, ...) and the SQL of the model and of its upstream
-                   models. A pre-hook
-                   deletes rows computed under other rules, so an edited seed
-                   or a new release rebuilds the model on the next run,
-                   exactly as --full-refresh would.
+                   models. A pre-hook deletes rows computed under other rules,
+                   so an edited seed or a new release rebuilds the model on
+                   the next run, exactly as --full-refresh would. Models
+                   compute it once, in a one-row CTE: as an expression per
+                   row, DuckDB may evaluate its subqueries for every row.
     A table built before these columns existed is rebuilt in place: the
     columns are appended (on_schema_change='append_new_columns') and, with no
     high-water mark, every row is reprocessed.

@@ -18,8 +18,8 @@ final as (
         valid_to,
         lower(nullif(trim(github_login), '')) as github_login,
         nullif(trim(jira_account_id), '') as jira_account_id,
-        valid_from <= current_date
-        and (valid_to is null or valid_to > current_date) as is_current
+        valid_from <= {{ today() }}
+        and (valid_to is null or valid_to > {{ today() }}) as is_current
 
     from roster
 

@@ -41,7 +41,7 @@ items as (
         work_items.container,
         work_items.assignee_email,
         timings.resolved_at,
-        coalesce({{ utc_date('timings.resolved_at') }}, current_date) as attribution_date
+        coalesce({{ utc_date('timings.resolved_at') }}, {{ today() }}) as attribution_date
 
     from work_items
 
