@@ -44,6 +44,10 @@ MARTS = (
     "satisfaction_by_wave",
     "improvement_monthly",
     "team_scorecard_monthly",
+    "sprint_predictability",
+    "adoption_monthly",
+    "tool_adoption_by_team",
+    "tool_adoption",
 )
 
 

@@ -22,6 +22,10 @@ MART_KEYS = {
     "satisfaction_by_wave": ["team_id", "survey_wave"],
     "improvement_monthly": ["team_id", "month_start"],
     "team_scorecard_monthly": ["team_id", "month_start"],
+    "sprint_predictability": ["sprint_id"],
+    "adoption_monthly": ["team_id", "tool_id", "month_start"],
+    "tool_adoption_by_team": ["team_id", "tool_id"],
+    "tool_adoption": ["tool_id"],
 }
 
 
