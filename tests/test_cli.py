@@ -244,7 +244,7 @@ def test_status_shows_last_run_sources_and_gates(good_run, use, capsys):
     gates, dbt_tests = _expected_checks()
     assert f"run        {record['run_id']}" in out
     assert "outcome    SUCCESS  (trigger: cli" in out
-    assert f"published  {good_run.published}" in out and "13 Parquet files" in out
+    assert f"published  {good_run.published}" in out and f"{len(MARTS)} Parquet files" in out
 
     with duckdb.connect(str(good_run.warehouse), read_only=True) as con:
         newest_jira = con.execute(
@@ -389,17 +389,17 @@ def test_query_never_opens_the_pipelines_file(good_run, use, monkeypatch, capsys
 def test_failed_run_exits_1_names_the_gate_and_publishes_nothing(failed_run):
     assert failed_run.proc.returncode == 1, failed_run.proc.stderr[-3000:]
     err = failed_run.proc.stderr
-    assert re.search(r"\[gate\] FAILED usage/events \w+: raw usage: \d+ of \d+ records rejected", err)
-    assert re.search(r"GATE FAILED usage/events \w+", err)
-    assert re.search(r"\[stopped\] Execution of run .* failed\. Steps failed: \['usage__events", err)
+    assert re.search(r"\[gate\] FAILED usage/events \w+: usage: \d+ of \d+ records rejected", err)
+    assert re.search(r"GATE FAILED usage/events · \w+", err)
+    assert re.search(r"\[stopped\] Execution of run .* failed\. Steps failed: \['usage_raw_gates", err)
     assert "[dbt]" not in err and "[publish]" not in err
-    assert "published marts left unchanged" in err
+    assert "Nothing published yet: readers have no" in err
     assert not failed_run.published.exists()
     record = failed_run.record
     assert record["status"] == "failure" and record["published_rows"] == {}
     assert [g["asset"] for g in record["gates"] if not g["passed"]] == ["usage/events"]
     steps = [s["step"] for s in record["failed_steps"]]
-    assert steps and all(step.startswith("usage__events") for step in steps)
+    assert steps == ["usage_raw_gates"]
 
 
 def test_status_and_query_after_a_failed_run(failed_run, use, capsys):
@@ -407,7 +407,7 @@ def test_status_and_query_after_a_failed_run(failed_run, use, capsys):
     assert main(["status"]) == 1
     out = capsys.readouterr().out
     assert "outcome    FAILURE" in out
-    assert re.search(r"FAILED\s+usage/events \w+: raw usage: \d+ of \d+ records rejected", out)
+    assert re.search(r"FAILED\s+usage/events \w+: usage: \d+ of \d+ records rejected", out)
     assert f"published  nothing yet at {failed_run.published}" in out
 
     assert main(["query", "from delivery_weekly"]) == 3
@@ -438,7 +438,7 @@ def test_failure_alert_reports_the_gate_that_stopped_a_real_run(failed_run, monk
         server.stop()
     text = request.get_json()["text"]
     assert f"run {run.run_id[:8]} of productops_all failed (trigger: cli)" in text
-    assert re.search(r"Failed gates:\n• usage/events \w+: raw usage: \d+ of \d+ records rejected", text)
+    assert re.search(r"Failed gates:\n• usage/events \w+: usage: \d+ of \d+ records rejected", text)
     assert "Failed gates:\n• usage/events" in capsys.readouterr().err
 
 
