@@ -14,7 +14,7 @@ there is only a gap in time and is followed.
 
 Rate limits: 429s are retried by the shared session, which waits for
 `x-rate-limit-reset`; a page that reports `x-rate-limit-remaining: 0` makes
-the connector wait for the reset before asking for the next one.
+the shared HTTP session wait for the reset before asking for the next one.
 
 Data minimisation: the warehouse needs the actor's id and login and the app,
 never the names or network details Okta adds, so display names of people and
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -117,7 +116,6 @@ class OktaConnector:
             seen.add(response.url)
             if next_url in seen:
                 return  # a next link back to a page already read: no progress possible
-            self._respect_rate_limit(response.headers)
             url, params = next_url, {}
 
     def _page(self, events: list[Any], locator: str, latest: str | None) -> tuple[Page, str | None]:
@@ -149,14 +147,3 @@ class OktaConnector:
         if latest:
             page.cursors[STREAM] = latest
         return page, latest
-
-    def _respect_rate_limit(self, headers: Any) -> None:
-        """Wait for the window to reset when the last page used up the quota."""
-        if headers.get("x-rate-limit-remaining", "").strip() != "0":
-            return
-        reset = headers.get("x-rate-limit-reset", "").strip()
-        if not reset.isdigit():
-            return
-        wait = min(max(0.0, int(reset) - time.time()) + 1.0, self.max_reset_wait)
-        log.warning("okta: rate limit used up, waiting %.0fs for the reset", wait)
-        self.session.sleep(wait)
