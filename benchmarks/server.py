@@ -162,13 +162,8 @@ class RecordingServer:
                     url = f"{server.base}/{rest}"
                     response = recorded.answer(self.command, url, body, dict(self.headers))
                     status, headers, content = response.status_code, dict(response.headers), response.content
-                self.send_response(status)
-                for name, value in headers.items():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
+                # Counted before the response goes out: a client that has its answer
+                # must find its request in the stats.
                 elapsed = time.perf_counter() - started
                 with server._lock:
                     stats = server.stats[source]
@@ -179,6 +174,13 @@ class RecordingServer:
                     now = time.time()
                     stats.first = now - elapsed if stats.first is None else stats.first
                     stats.last = now
+                self.send_response(status)
+                for name, value in headers.items():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             do_GET = _serve
             do_POST = _serve
