@@ -37,7 +37,8 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1600,2600",
+    # Tall enough for the whole marts graph (17 marts) without scrolling.
+    "--window-size=1600,4400",
 )
 
 
