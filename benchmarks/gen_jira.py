@@ -60,6 +60,10 @@ EMBEDDED_HISTORIES = 40
 CHANGELOG_PAGE_SIZE = 25
 PAGES_PER_TASK = 20
 LONG_HISTORY_SHARE = 0.005
+# History ids are 10 000 000 + index * stride + n: unique while an issue has fewer
+# histories than the stride (a long history has ~110; a stride of 100 once let
+# 55 of 10.9M ids collide at L, which Jira never does).
+HISTORY_ID_STRIDE = 1000
 JSON_HEADERS = {"Content-Type": "application/json;charset=UTF-8"}
 DAY_MS = 86_400_000
 BLOCKED = "10102"
@@ -344,9 +348,11 @@ def build_issue(spec: JiraSpec, index: int) -> Issue:
             if t < end:
                 drafts.append((t, 100 + n, worker_author, [_label_item(rng.choice(FLAVOURS))]))
     drafts.sort(key=lambda d: (d[0], d[1]))
+    if len(drafts) >= HISTORY_ID_STRIDE:
+        raise ValueError(f"issue {index}: {len(drafts)} histories do not fit the id stride")
     histories = [
         {
-            "id": str(10_000_000 + index * 100 + n),
+            "id": str(10_000_000 + index * HISTORY_ID_STRIDE + n),
             "author": author,
             "created": jira_time(t, tz),
             "items": items,

@@ -93,3 +93,23 @@ def test_increment_is_served_as_a_second_recording(tmp_path: Path) -> None:
     assert stats["jira"]["requests"] == 1 + dataset.counts["jira_search_pages"] + 1
     usage = (dataset.delta_usage / "events-delta.jsonl").read_text().splitlines()
     assert len(usage) == dataset.counts["delta_usage_events"]
+
+
+def test_bulk_jira_history_ids_are_unique_across_issues() -> None:
+    from datetime import date
+
+    from benchmarks.gen_jira import HISTORY_ID_STRIDE, build_issue, spec_for
+    from benchmarks.gen_org import build_org
+    from ingestion.demo.timekeeping import Window
+
+    org = build_org(300, Window.ending_on(date(2026, 11, 1)), seed=3)
+    spec = spec_for(org, 3000, seed=3)
+    ids: list[str] = []
+    longest = 0
+    for index in range(3000):
+        issue = build_issue(spec, index)
+        ids += [h["id"] for h in issue.histories]
+        longest = max(longest, len(issue.histories))
+    # Some issues are long (past the 40 embedded histories), none reaches the stride.
+    assert 40 < longest < HISTORY_ID_STRIDE
+    assert len(ids) == len(set(ids))
