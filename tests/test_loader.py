@@ -1,10 +1,11 @@
-"""The raw loader: one transaction per page, merge on the natural key."""
+"""The raw loader: a batch of pages per transaction, merge on the natural key."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
+from ingestion import loader as loader_module
 from ingestion.loader import RawLoader
 from ingestion.pages import Page, Rejected
 
@@ -69,6 +70,9 @@ def test_crash_between_pages_then_rerun_loses_and_duplicates_nothing(con):
 
     with pytest.raises(ConnectionError):
         RawLoader(con, "run-1").land("okta", "system_log", pages(crash=True))
+    # The page read before the source failed landed, with its cursor.
+    assert con.execute("select count(*) from raw.okta_system_log").fetchall() == [(2,)]
+    assert RawLoader(con, "run-1b").cursor("okta", "system_log") == "c1"
     RawLoader(con, "run-2").land("okta", "system_log", pages(crash=False))
     assert con.execute("select count(*), count(distinct event_uuid) from raw.okta_system_log").fetchall() == [
         (3, 3)
@@ -83,3 +87,23 @@ def test_rejected_records_are_quarantined_with_reason(con):
     assert con.execute(
         "select source, stream, locator, reason, payload, run_id from raw.rejected_records"
     ).fetchall() == [("usage", "events", "usage/a.jsonl:3", "invalid JSON", "{x", "run-9")]
+
+
+def test_consecutive_pages_share_a_transaction_up_to_the_batch_size(con, monkeypatch):
+    monkeypatch.setattr(loader_module, "BATCH_ROWS", 3)
+    pages = [
+        Page(
+            f"p{i}",
+            rows={"okta_system_log": [_event(f"{i}a"), _event(f"{i}b")]},
+            cursors={"system_log": f"c{i}"},
+        )
+        for i in (1, 2, 3)
+    ]
+    stats = RawLoader(con, "run-1").land("okta", "system_log", pages)
+    assert stats.pages == 3
+    # One load time per transaction: pages 1 and 2 reached 3 rows together, page 3 went alone.
+    assert con.execute(
+        "select string_agg(event_uuid, ',' order by event_uuid)"
+        " from raw.okta_system_log group by _loaded_at order by 1"
+    ).fetchall() == [("1a,1b,2a,2b",), ("3a,3b",)]
+    assert RawLoader(con, "run-2").cursor("okta", "system_log") == "c3"

@@ -7,9 +7,12 @@ data set and its hand-worked numbers are in tests/tracker_fixtures.py.
 from __future__ import annotations
 
 import json
+import re
+import threading
 
 import duckdb
 import pytest
+from pytest_httpserver import HTTPServer
 
 from ingestion.http.session import SourceSession, default_retry
 from ingestion.loader import RawLoader
@@ -66,6 +69,42 @@ def land_jira(
     if crash is not None:
         pages = crash_after(pages, crash)
     return loader, loader.land("jira", "issues", pages)
+
+
+def test_jira_reads_the_truncated_changelogs_of_a_page_at_once(con):
+    # A threaded server: each issue's first changelog request waits until the
+    # other issue's has arrived too, which only a client reading both at once passes.
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        router = Router(server)
+        jira = FakeJira(router, statuses=fx.statuses(), issues=fx.jira_issues(), page_size=3)
+        both_asked = threading.Barrier(2, timeout=10)
+        one_at_a_time: list[str] = []
+
+        def changelog(request, key):
+            if "startAt" not in request.args:
+                try:
+                    both_asked.wait()
+                except threading.BrokenBarrierError:
+                    one_at_a_time.append(key)
+            return jira.changelog(request, key)
+
+        router.routes.insert(
+            0, ("GET", re.compile(r"/rest/api/3/issue/(?P<key>[A-Z]+-\d+)/changelog$"), changelog)
+        )
+        connector = JiraConnector(session(router, "jira"), jql="project = PAY", page_size=3)
+        _, stats = land_jira(con, router, "run-1", connector=connector)
+    finally:
+        server.clear()
+        server.stop()
+    assert one_at_a_time == []
+    assert stats.pages == 1
+    assert rows(con, "select issue_id, count(*) from raw.jira_changelogs group by 1 order by 1") == [
+        ("10101", 4),
+        ("10102", 4),
+        ("10103", 1),
+    ]
 
 
 def test_jira_pages_truncated_changelog_and_renamed_status(con, router, jira):

@@ -184,7 +184,8 @@ class SourceSession:
         self.session.headers.update(headers or {})
         self.session.auth = auth
         self._secrets = _secrets_of(dict(self.session.headers), auth)
-        adapter = HTTPAdapter(max_retries=retry or default_retry(), pool_maxsize=4)
+        # Room for a connector's parallel readers (Jira: read-ahead plus changelog workers).
+        adapter = HTTPAdapter(max_retries=retry or default_retry(), pool_maxsize=8)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         if recorded_dir is not None:

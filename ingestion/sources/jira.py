@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
 from ingestion.sources.paging import cursor_on_last_page
+from ingestion.sources.read_ahead import read_ahead
 from ingestion.timeparse import parse_instant, to_iso
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,11 @@ class JiraConnector:
     overlap: timedelta = timedelta(minutes=60)
     # The API user's IANA zone; None: ask /rest/api/3/myself when first needed.
     time_zone: str | None = None
+    # Search pages are token-chained, so one at a time, but read this many
+    # ahead of the one being landed; truncated changelogs of a page are read
+    # by this many requests at once (Jira Cloud allows far more).
+    read_ahead_pages: int = 4
+    changelog_workers: int = 4
 
     # -- reference data -------------------------------------------------------
     def status_page(self) -> Page:
@@ -163,15 +170,30 @@ class JiraConnector:
         return cursor_on_last_page(self._issue_pages(body), "issues", cursor)
 
     def _issue_pages(self, body: dict[str, Any]) -> Iterator[tuple[Page, str | None, bool]]:
+        with ThreadPoolExecutor(self.changelog_workers, thread_name_prefix="jira-changelog") as pool:
+            # Changelogs are asked for in the read-ahead thread, pages before they are needed.
+            searches = read_ahead(self._with_changelogs(body, pool), self.read_ahead_pages, "jira-search")
+            for data, locator, is_last, full in searches:
+                page = Page(locator=locator)
+                url = locator.split("#", 1)[0]
+                latest: str | None = None
+                for issue in data["issues"]:
+                    updated = self._land_issue(page, issue, locator, url, full)
+                    if updated and (latest is None or updated > latest):
+                        latest = updated
+                yield page, latest, is_last
+
+    def _with_changelogs(
+        self, body: dict[str, Any], pool: ThreadPoolExecutor
+    ) -> Iterator[tuple[dict, str, bool, dict[str, Future[list[dict]]]]]:
+        """Search pages, each with its truncated changelogs already being read."""
         for data, locator, is_last in self._search(body):
-            page = Page(locator=locator)
-            url = locator.split("#", 1)[0]
-            latest: str | None = None
-            for issue in data["issues"]:
-                updated = self._land_issue(page, issue, locator, url)
-                if updated and (latest is None or updated > latest):
-                    latest = updated
-            yield page, latest, is_last
+            full = {
+                key: pool.submit(lambda k: list(self._full_changelog(k)), key)
+                for key in map(_truncated_changelog_key, data["issues"])
+                if key
+            }
+            yield data, locator, is_last, full
 
     def issue_ids(self) -> Iterator[list[str]]:
         """The ids of every issue in scope, a page at a time (the deletion sweep).
@@ -185,7 +207,9 @@ class JiraConnector:
             except (KeyError, TypeError):
                 raise SourceError(SOURCE, locator, "a search result has no issue id") from None
 
-    def _land_issue(self, page: Page, issue: dict, locator: str, url: str) -> str | None:
+    def _land_issue(
+        self, page: Page, issue: dict, locator: str, url: str, full: dict[str, Future[list[dict]]]
+    ) -> str | None:
         try:
             fields = issue["fields"]
             updated = to_iso(parse_instant(fields["updated"]))
@@ -205,8 +229,8 @@ class JiraConnector:
         changelog = issue.get("changelog") or {}
         histories = list(changelog.get("histories") or [])
         total = changelog.get("total")
-        if total is not None and int(total) > len(histories):
-            histories = list(self._full_changelog(key))
+        if key in full:
+            histories = full[key].result()
         payload = {k: v for k, v in issue.items() if k != "changelog"}
         page.add(
             "jira_issues",
@@ -235,6 +259,7 @@ class JiraConnector:
         return updated
 
     def _full_changelog(self, key: str) -> Iterator[dict]:
+        """Every history of one issue, oldest first, a changelog page at a time."""
         start = 0
         while True:
             data, response = self.session.json(
@@ -257,3 +282,15 @@ class JiraConnector:
                     return
             elif start >= int(data.get("total", start)):
                 return
+
+
+def _truncated_changelog_key(issue: Any) -> str | None:
+    """The key of an issue whose page holds only part of its changelog."""
+    try:
+        changelog = issue.get("changelog") or {}
+        total = changelog.get("total")
+        if total is not None and int(total) > len(changelog.get("histories") or []):
+            return str(issue["key"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        pass  # a malformed issue is rejected when it is landed
+    return None
