@@ -21,7 +21,7 @@ from typing import Any
 from benchmarks.scales import Scale
 
 DELTA_SHARE = 0.001
-FORMAT = 3  # bump when the generated layout changes, so caches are not reused
+FORMAT = 4  # bump when the generated layout changes, so caches are not reused
 
 
 @dataclass(frozen=True)

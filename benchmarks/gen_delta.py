@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.gen_jira import _dumps, _exchange, jira_time
+from benchmarks.gen_jira import _dumps, _exchange, is_sweep, jira_time, reference_exchanges
 from ingestion.demo.jira_reference import RESOLUTIONS
 
 SAMPLE_PAGES = 40
@@ -38,12 +38,22 @@ def _status_objects(api_dir: Path, exchanges: list[dict]) -> dict[str, dict[str,
 
 
 def _sample_issues(api_dir: Path, exchanges: list[dict], rng: random.Random) -> list[dict[str, Any]]:
-    pages = [e for e in exchanges if e["path"] == "/rest/api/3/search/jql"]
+    pages = [e for e in exchanges if e["path"] == "/rest/api/3/search/jql" and not is_sweep(e)]
     chosen = pages if len(pages) <= SAMPLE_PAGES else rng.sample(pages, SAMPLE_PAGES)
     issues = []
     for entry in chosen:
         issues += json.loads((api_dir / entry["body_file"]).read_bytes())["issues"]
     return issues
+
+
+def _issue_ids(api_dir: Path, exchanges: list[dict]) -> list[str]:
+    """Every issue id of the full recording: from its sweep pages, else its search pages."""
+    searches = [e for e in exchanges if e["path"] == "/rest/api/3/search/jql"]
+    sweep = [e for e in searches if is_sweep(e)]
+    ids: list[str] = []
+    for e in sweep or searches:
+        ids += [str(issue["id"]) for issue in json.loads((api_dir / e["body_file"]).read_bytes())["issues"]]
+    return list(dict.fromkeys(ids))
 
 
 def _status_item(history: dict[str, Any]) -> dict[str, Any] | None:
@@ -194,6 +204,8 @@ def make_delta(
         (out_dir / "api" / "jira" / name).write_bytes(_dumps(body))
         request = {"nextPageToken": f"delta-{seed}-{n}"} if n > 1 else {}
         delta_exchanges.append(_exchange("POST", "/rest/api/3/search/jql", name, json_body=request))
+    every_id = _issue_ids(api_dir, exchanges) + [i["id"] for i in changed[updated:]]
+    delta_exchanges += reference_exchanges(every_id, out_dir / "api" / "jira" / "pages", "delta")
     (out_dir / "api" / "jira" / "exchanges.jsonl").write_text(
         "".join(json.dumps(e) + "\n" for e in delta_exchanges)
     )

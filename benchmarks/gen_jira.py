@@ -55,6 +55,7 @@ except ImportError:  # pragma: no cover
 
 
 SEARCH_PAGE_SIZE = 100
+SWEEP_PAGE_SIZE = 5000  # what the connector's deletion sweep asks for
 # Jira's enhanced search embeds at most 40 histories; the rest needs the changelog endpoint.
 EMBEDDED_HISTORIES = 40
 CHANGELOG_PAGE_SIZE = 25
@@ -478,6 +479,37 @@ def changelog_exchanges(issue_key: str, histories: list[dict[str, Any]], pages_d
     return out
 
 
+def is_sweep(exchange: dict[str, Any]) -> bool:
+    """A recorded id-only search page of the deletion sweep (not an issue page)."""
+    return exchange.get("json", {}).get("maxResults") == SWEEP_PAGE_SIZE
+
+
+def reference_exchanges(issue_ids: list[str], pages_dir: Path, tag: str) -> list[dict]:
+    """`/myself` and the deletion sweep's id-only search pages, as a live Jira answers them.
+
+    The pipeline reads the Jira user's time zone for incremental JQL and, on
+    a live site, sweeps every issue id (`fields: ["id"]`, 5000 a page) to
+    flag deleted issues; without these the server would answer the sweep
+    with full search pages.
+    """
+    (pages_dir / f"myself-{tag}.json").write_bytes(
+        _dumps({"accountId": "bench-bot", "displayName": "Benchmark", "timeZone": "UTC", "active": True})
+    )
+    out = [_exchange("GET", "/rest/api/3/myself", f"pages/myself-{tag}.json")]
+    chunks = [issue_ids[i : i + SWEEP_PAGE_SIZE] for i in range(0, len(issue_ids), SWEEP_PAGE_SIZE)] or [[]]
+    for n, chunk in enumerate(chunks, start=1):
+        body: dict[str, Any] = {"issues": [{"id": i} for i in chunk], "isLast": n == len(chunks)}
+        if n < len(chunks):
+            body["nextPageToken"] = f"sweep-{tag}-{n + 1}"
+        name = f"sweep-{tag}-{n:04d}.json"
+        (pages_dir / name).write_bytes(_dumps(body))
+        request: dict[str, Any] = {"maxResults": SWEEP_PAGE_SIZE}
+        if n > 1:
+            request["nextPageToken"] = f"sweep-{tag}-{n}"
+        out.append(_exchange("POST", "/rest/api/3/search/jql", f"pages/{name}", json_body=request))
+    return out
+
+
 def _write_pages(args: tuple[JiraSpec, Path, int, int, int]) -> tuple[list[dict], dict[str, int]]:
     """Search pages [first, last) of the site; returns their exchanges and counts."""
     spec, pages_dir, first, last, page_count = args
@@ -552,6 +584,7 @@ def write_jira(org: BulkOrg, items: int, out_dir: Path, seed: int, workers: int 
         exchanges += task_exchanges
         for key, value in counts.items():
             totals[key] += value
+    exchanges += reference_exchanges([str(100_000 + i) for i in range(items)], pages_dir, "full")
     lines = "".join(json.dumps(e) + "\n" for e in exchanges)
     (out_dir / "exchanges.jsonl").write_text(lines)
     return {

@@ -24,9 +24,11 @@ from orchestration.gates.source_gates import (
     REJECTED_SHARE,
     VOLUME,
     SourceTables,
+    partition_columns,
     reference_time,
     run_source_gates,
     validate,
+    validate_in_parts,
 )
 
 USAGE = SourceTables("usage", (("events", "usage_events"),))
@@ -318,6 +320,38 @@ scale = [1, 5]
         "recommend answers lie on the 0–10 eNPS scale": 1,
         "answers to pulse/workload lie on its scale 1–5": 1,
     }
+
+
+def test_a_large_batch_validated_in_parts_fails_exactly_as_a_whole(con, tmp_path, monkeypatch):
+    from orchestration.gates import source_gates
+
+    monkeypatch.setattr(source_gates, "CHUNK_ROWS", 4)
+    rows = [(f"e{n}", NOW, f"u{n}@example.com", "Copilot", "open", "a.jsonl", n + 1, "r1") for n in range(20)]
+    rows[3] = ("e1", *rows[3][1:])  # a key twice
+    rows[5] = (*rows[5][:2], "not-an-email", *rows[5][3:])
+    rows[9] = (*rows[9][:2], "nor-this-one", *rows[9][3:])
+    rows[12] = (*rows[12][:3], None, *rows[12][4:])
+    con.execute(
+        "create temp table batch (event_key varchar, occurred_at timestamptz, user_email varchar,"
+        " tool varchar, event varchar, _source_file varchar, _line_number bigint, _run_id varchar)"
+    )
+    con.executemany("insert into batch values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    suite = suite_for("usage_events", SuiteContext(settings_for(tmp_path), NOW))
+    query = suite.query.format(batch="batch")
+
+    assert partition_columns(suite) == ["event_key"]
+    whole = validate(suite, con.execute(query).df())
+    parts = validate_in_parts(con, suite, query, len(rows))  # five parts of about four rows
+    assert [(f["description"], f["unexpected"]) for f in parts] == [
+        (f["description"], f["unexpected"]) for f in whole
+    ]
+    assert [(f["description"], f["unexpected"]) for f in whole] == [
+        ("event_key is unique", 2),
+        ("user_email looks like an email address", 2),
+        ("tool is not null", 1),
+    ]
+    # Two uniqueness expectations (id and key) cannot share one split: read whole.
+    assert partition_columns(suite_for("jira_issues", SuiteContext(settings_for(tmp_path), NOW))) is None
 
 
 def test_every_raw_table_has_a_suite():

@@ -24,6 +24,7 @@ from ingestion.sources.surveys.normalise import (
     parse_number,
     sniff_delimiter,
 )
+from orchestration.gates import ledger
 
 FIXTURES = Path(__file__).parent / "fixtures" / "surveys"
 SALT = Secret("pepper-for-tests-9f2c")
@@ -236,10 +237,21 @@ def test_rerun_is_idempotent(con, landing):
     counts = "select (select count(*) from raw.{}) "
     tables = ("survey_responses", "survey_answers", "rejected_records")
     before = [con.execute(counts.format(t)).fetchall() for t in tables]
+    keys = con.execute("select list(response_key order by response_key) from raw.survey_responses").fetchall()
+    # Nothing changed: both surveys are skipped.
     stats = load(con, landing, run_id="run-2")
-    assert (stats.rows_landed, stats.rows_rejected) == (15, 5)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (0, 0, 0)
+    assert [con.execute(counts.format(t)).fetchall() for t in tables] == before
+    # A new salt is a change: both are read again, under new keys, still once each.
+    new_salt = Secret("another-salt-for-the-same-exports")
+    stats = land_surveys(con, RawLoader(con, "run-3"), landing / "surveys", (PULSE, ENGAGEMENT), new_salt)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 15, 5)
     assert [con.execute(counts.format(t)).fetchall() for t in tables] == before
     assert before == [[(15,)], [(45,)], [(5,)]]
+    assert (
+        con.execute("select list(response_key order by response_key) from raw.survey_responses").fetchall()
+        != keys
+    )
 
 
 def test_missing_question_names_file_and_question(con, landing):
@@ -348,3 +360,12 @@ def test_a_shorter_file_drops_its_earlier_quarantine_rows(con, landing):
     stats = load(con, landing, mappings=(PULSE,), run_id="run-2")
     assert stats.rows_rejected == 1  # the French file's line 6 only
     assert list(rejects(con)) == [f"{Q2_FR}:6"]
+
+
+def test_surveys_a_failed_gate_rewound_are_read_again(con, landing):
+    load(con, landing)
+    ledger.ensure_ledger(con)
+    ledger.record_failure(con, "surveys", "run-1", {}, ["surveys__responses_expectations"])
+    # The fingerprints of run-1 no longer match: the next run reads both surveys again.
+    stats = load(con, landing, run_id="run-2")
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 15, 5)

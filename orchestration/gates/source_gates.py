@@ -42,6 +42,9 @@ FRESHNESS_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 SAMPLE_SIZE = 3
+# A batch larger than this is validated in parts of about this many rows, so
+# a first load of tens of millions of events never sits in pandas at once.
+CHUNK_ROWS = 500_000
 REASONS_SHOWN = 5
 # Anything shaped like an email is blanked from what a gate reports.
 EMAIL = re.compile(r"[^\s\"',;:<>()\[\]{}]+@[^\s\"',;:<>()\[\]{}]+")
@@ -128,16 +131,12 @@ def run_source_gates(
     try:
         for table, raw_table in source.tables:
             suite = suite_for(raw_table, ctx)
-            batch = con.execute(
-                suite.query.format(batch=ledger.unvalidated_rows(raw_table, source.source))
-            ).df()
-            runs_checked.update(batch["_run_id"].dropna().unique())
-            volumes[raw_table] = ledger.Volume(
-                int((batch["_run_id"] == run_id).sum()), live_rows(con, raw_table)
-            )
-            outcomes.append(_expectations(table, suite, batch))
+            query = suite.query.format(batch=ledger.unvalidated_rows(raw_table, source.source))
+            by_run = dict(con.execute(f"select _run_id, count(*) from ({query}) group by 1").fetchall())
+            runs_checked.update(r for r in by_run if r is not None)
+            volumes[raw_table] = ledger.Volume(by_run.get(run_id, 0), live_rows(con, raw_table))
+            outcomes.append(_expectations(con, table, suite, query, sum(by_run.values())))
             outcomes.append(_volume(con, table, raw_table, volumes[raw_table], settings))
-            del batch
         outcomes.append(_rejected_share(con, source, run_id, settings))
         freshness = _freshness(con, source, run_id, settings, ctx.reference_time)
         if freshness is not None:
@@ -162,9 +161,10 @@ def run_source_gates(
 # -- the gates -------------------------------------------------------------------
 
 
-def _expectations(table: str, suite: TableSuite, batch) -> GateOutcome:
-    failures = validate(suite, batch)
-    rows = len(batch)
+def _expectations(
+    con: duckdb.DuckDBPyConnection, table: str, suite: TableSuite, query: str, rows: int
+) -> GateOutcome:
+    failures = validate_in_parts(con, suite, query, rows)
     count = len(suite.expectations)
     metadata = {"rows_checked": rows, "expectations": count, "expectations_failed": len(failures)}
     if not failures:
@@ -177,6 +177,48 @@ def _expectations(table: str, suite: TableSuite, batch) -> GateOutcome:
         f"on {rows} rows checked — {details}"
     )
     return GateOutcome(table, EXPECTATIONS, False, message, failing, {**metadata, "failing_values": failing})
+
+
+def partition_columns(suite: TableSuite) -> list[str] | None:
+    """The columns a batch may be split on without hiding a duplicate, if any.
+
+    Rows are split by a hash of the suite's unique key, so every copy of a
+    key lands in the same part and a per-part uniqueness check is exact. A
+    suite with two different uniqueness expectations cannot be split so.
+    """
+    keys = []
+    for expectation in suite.expectations:
+        if getattr(expectation, "column_list", None):
+            keys.append(list(expectation.column_list))
+        elif type(expectation).__name__ == "ExpectColumnValuesToBeUnique":
+            keys.append([expectation.column])
+    return keys[0] if len(keys) == 1 else None
+
+
+def validate_in_parts(
+    con: duckdb.DuckDBPyConnection, suite: TableSuite, query: str, rows: int
+) -> list[dict[str, Any]]:
+    """The failed expectations of the batch `query` selects, read a part at a time."""
+    parts = -(-rows // CHUNK_ROWS)
+    split_on = partition_columns(suite)
+    if parts <= 1 or split_on is None:
+        return validate(suite, con.execute(query).df())
+    merged: dict[str, dict[str, Any]] = {}
+    for part in range(parts):
+        batch = con.execute(
+            f"select * from ({query}) where hash({', '.join(split_on)}) % {parts} = {part}"
+        ).df()
+        for failure in validate(suite, batch):
+            seen = merged.setdefault(failure["description"], {**failure, "unexpected": 0, "sample": []})
+            seen["unexpected"] += failure["unexpected"]
+            seen["checked"] = rows
+            seen["sample"] = (seen["sample"] + [v for v in failure["sample"] if v not in seen["sample"]])[
+                :SAMPLE_SIZE
+            ]
+            seen["error"] = seen["error"] or failure["error"]
+        del batch
+    order = {e.description: n for n, e in enumerate(suite.expectations)}
+    return sorted(merged.values(), key=lambda f: order.get(f["description"], len(order)))
 
 
 def validate(suite: TableSuite, batch) -> list[dict[str, Any]]:
