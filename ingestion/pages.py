@@ -18,7 +18,7 @@ class Rejected:
 
 @dataclass
 class Page:
-    """Rows for one or more raw tables, landed in one transaction.
+    """Rows for one or more raw tables, landed in one transaction (with the pages batched beside it).
 
     `cursors` maps a stream name to the cursor value that is safe to resume
     from once this page is committed.
