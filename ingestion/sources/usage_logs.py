@@ -49,6 +49,13 @@ CSV_DELIMITERS = (",", ";", "\t")
 # DuckDB settings while a file loads: past the limit, sorts and joins spill to
 # `<warehouse>.tmp/`. 1 GB keeps a 10-million-line file within ~1.1 GB RSS.
 MEMORY_LIMIT = "1GB"
+# The event_key primary-key index (ART) stays in memory and counts against the
+# limit, which bounds the work of one file; so each file's limit grows by the
+# index's size: ~120 B per 64-character key, measured (160 to be safe).
+INDEX_BYTES_PER_KEY = 160
+INDEX_ALLOWANCE_STEP = 64 << 20  # whole steps only: small tables keep the plain limit
+MIN_LINE_BYTES = 100  # an over-estimate of a file's lines (events run 150–200 bytes)
+GZIP_RATIO = 8
 PAYLOAD_CHARS = 2000  # of an unreadable line kept in quarantine
 
 # An email anywhere in text that goes to quarantine or into an error message
@@ -214,6 +221,9 @@ def land_usage_logs(
             fields = mapping_for(path.relative_to(usage_dir).as_posix(), base, file_mappings)
             try:
                 usage_file = UsageFile(path, relative, _file_kind(path))
+                if memory_limit is not None:
+                    limit = _limit_bytes(memory_limit) + _index_allowance(con, path)
+                    con.execute(f"set memory_limit = '{limit // 1024}KiB'")
                 landed, rejected = _land_file(con, loader.run_id, usage_file, fields)
             except UsageFileError as exc:
                 failures.append(f"{exc.where}: {exc.message}")
@@ -251,6 +261,24 @@ def duckdb_settings(con: duckdb.DuckDBPyConnection, **settings: str | None) -> I
             con.execute(f"reset {name}")
             if _current_setting(con, name) != value:
                 con.execute(f"set {name} = {_sql_str(value)}")
+
+
+def _limit_bytes(limit: str) -> int:
+    """'1GB', '512MiB', … in bytes (DuckDB's units: KB = 1000, KiB = 1024)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", limit, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"memory limit {limit!r}: expected e.g. 1GB or 512MiB")
+    unit = match.group(2).upper()
+    base = 1024 if "I" in unit else 1000
+    return int(float(match.group(1)) * base ** ("KMGT".index(unit[0]) + 1))
+
+
+def _index_allowance(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Room for the key index after this file lands, in whole steps."""
+    rows = con.execute(f"select count(*) from {RAW_SCHEMA}.usage_events").fetchall()[0][0]
+    size = path.stat().st_size * (GZIP_RATIO if path.name.endswith(".gz") else 1)
+    needed = (rows + size // MIN_LINE_BYTES) * INDEX_BYTES_PER_KEY
+    return needed // INDEX_ALLOWANCE_STEP * INDEX_ALLOWANCE_STEP
 
 
 def _current_setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
@@ -331,9 +359,8 @@ def _land_file(
                 [SOURCE, STREAM, usage_file.relative + ":"],
             ).fetchall()
         # The few rejects first, while the memory is free for the big insert.
-        # Two streaming passes, not one classified temporary table: at 20M
-        # events the event_key index fills most of MEMORY_LIMIT and the
-        # table ran out of memory (benchmark at scale L).
+        # Two streaming passes, not one classified temporary table, which
+        # would have to fit beside the key index.
         rejected = _insert_rejects(con, classified, params)
         landed = _insert_events(con, classified, params)
         con.execute(
