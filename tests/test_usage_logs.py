@@ -364,6 +364,27 @@ def test_the_memory_limit_applies_while_loading_and_is_restored(con, landing, mo
     assert con.execute(setting).fetchall() == [("3.0 GiB", True)]
 
 
+def test_the_limit_of_a_file_grows_with_the_key_index(con, tmp_path, monkeypatch):
+    assert usage_logs._limit_bytes("1GB") == 1_000_000_000
+    assert usage_logs._limit_bytes("512MiB") == 512 << 20
+    with pytest.raises(ValueError, match=r"expected e\.g\. 1GB"):
+        usage_logs._limit_bytes("lots")
+    RawLoader(con, "run-1")  # creates raw.*
+    monkeypatch.setattr(usage_logs, "INDEX_ALLOWANCE_STEP", 1000)
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(b"x" * 2_000)  # read as up to 20 lines
+    # 20 keys of 160 bytes: 3 200 bytes, in whole steps of 1 000.
+    assert usage_logs._index_allowance(con, log) == 3_000
+    con.execute(
+        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r'"
+        " from range(100) r(i)"
+    )
+    assert usage_logs._index_allowance(con, log) == 19_000  # (100 + 20) x 160 = 19 200
+    gz = tmp_path / "a.jsonl.gz"
+    gz.write_bytes(b"x" * 2_000)  # compressed: about 8 times as many lines
+    assert usage_logs._index_allowance(con, gz) == 41_000  # (100 + 160) x 160 = 41 600
+
+
 def test_a_large_file_loads_under_a_small_memory_limit(con, tmp_path):
     # 200 000 events, each with its own id, under 128 MB: what does not fit spills to disk
     usage = tmp_path / "landing" / "usage"
