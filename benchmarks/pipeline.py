@@ -22,32 +22,11 @@ import duckdb
 
 from benchmarks.datasets import Dataset
 from benchmarks.measure import Measured, run_measured
+from ingestion.config import PIPELINE_VARIABLES
 
 REPO = Path(__file__).resolve().parent.parent
-# Variables that would point the run at other sources or files.
-CLEARED = (
-    "JIRA_BASE_URL",
-    "JIRA_EMAIL",
-    "JIRA_API_TOKEN",
-    "JIRA_JQL",
-    "GITHUB_API_URL",
-    "GITHUB_TOKEN",
-    "GITHUB_REPOS",
-    "LINEAR_API_URL",
-    "LINEAR_API_KEY",
-    "OKTA_ORG_URL",
-    "OKTA_API_TOKEN",
-    "TYPEFORM_API_URL",
-    "TYPEFORM_TOKEN",
-    "PRODUCTOPS_WAREHOUSE",
-    "PRODUCTOPS_PUBLISHED",
-    "PRODUCTOPS_LANDING_DIR",
-    "PRODUCTOPS_SEEDS_DIR",
-    "PRODUCTOPS_CONFIG",
-    "PRODUCTOPS_DEMO_DIR",
-    "PRODUCTOPS_SALT",
-    "DAGSTER_HOME",
-)
+# The child run sees only the sources and files the benchmark sets.
+CLEARED = PIPELINE_VARIABLES
 BENCH_SALT = "benchmark-salt"
 
 

@@ -30,6 +30,34 @@ DEFAULT_FRESHNESS_HOURS: dict[str, float] = {
 }
 
 
+# The variables that point a run at live sources, other files or another
+# Dagster instance: cleared by whatever must run on the embedded default
+# (the tests, the benchmark's child runs).
+PIPELINE_VARIABLES = (
+    "JIRA_BASE_URL",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
+    "JIRA_JQL",
+    "GITHUB_API_URL",
+    "GITHUB_TOKEN",
+    "GITHUB_REPOS",
+    "LINEAR_API_URL",
+    "LINEAR_API_KEY",
+    "OKTA_ORG_URL",
+    "OKTA_API_TOKEN",
+    "TYPEFORM_API_URL",
+    "TYPEFORM_TOKEN",
+    "PRODUCTOPS_WAREHOUSE",
+    "PRODUCTOPS_PUBLISHED",
+    "PRODUCTOPS_LANDING_DIR",
+    "PRODUCTOPS_SEEDS_DIR",
+    "PRODUCTOPS_CONFIG",
+    "PRODUCTOPS_DEMO_DIR",
+    "PRODUCTOPS_SALT",
+    "DAGSTER_HOME",
+)
+
+
 class ConfigError(ValueError):
     """The configuration is incomplete or contradictory."""
 

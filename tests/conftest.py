@@ -7,30 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# Variables that would switch the pipeline to live sources or other files.
-PIPELINE_VARS = (
-    "JIRA_BASE_URL",
-    "JIRA_EMAIL",
-    "JIRA_API_TOKEN",
-    "JIRA_JQL",
-    "GITHUB_API_URL",
-    "GITHUB_TOKEN",
-    "GITHUB_REPOS",
-    "LINEAR_API_URL",
-    "LINEAR_API_KEY",
-    "OKTA_ORG_URL",
-    "OKTA_API_TOKEN",
-    "TYPEFORM_API_URL",
-    "TYPEFORM_TOKEN",
-    "PRODUCTOPS_WAREHOUSE",
-    "PRODUCTOPS_PUBLISHED",
-    "PRODUCTOPS_LANDING_DIR",
-    "PRODUCTOPS_SEEDS_DIR",
-    "PRODUCTOPS_CONFIG",
-    "PRODUCTOPS_DEMO_DIR",
-    "PRODUCTOPS_SALT",
-    "DAGSTER_HOME",  # tests run on an ephemeral Dagster instance
-)
+from ingestion.config import PIPELINE_VARIABLES
+
+# Tests run on the embedded default and an ephemeral Dagster instance.
+PIPELINE_VARS = PIPELINE_VARIABLES
 
 DEMO_RUN_DATE = date(2026, 11, 20)
 DEMO_SCALE = 0.3
