@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import fnmatch
 import gzip
-import hashlib
 import logging
 import re
 import tomllib
@@ -36,6 +35,7 @@ from typing import Any, TextIO
 import duckdb
 
 from ingestion.config import ConfigError, UsageMapping
+from ingestion.loaded_files import file_sha256, landed_digest, record_landed
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.pages import SourceError
 from ingestion.raw_tables import RAW_SCHEMA
@@ -316,14 +316,6 @@ def _file_kind(path: Path) -> str:
     return "jsonl"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def scrub_emails(text: str) -> str:
     return EMAIL_PATTERN.sub(REDACTED, text)
 
@@ -336,10 +328,8 @@ def _land_file(
 ) -> tuple[int | None, int]:
     """Returns (rows landed, rows rejected); landed is None for a skipped file."""
     sha256 = file_sha256(usage_file.path)
-    known = con.execute(
-        f"select sha256 from {RAW_SCHEMA}.loaded_files where path = ?", [usage_file.relative]
-    ).fetchall()
-    if known and known[0][0] == sha256:
+    known = landed_digest(con, usage_file.relative)
+    if known == sha256:
         log.info("usage: %s unchanged since it was loaded, skipped", usage_file.relative)
         return None, 0
 
@@ -348,7 +338,7 @@ def _land_file(
     params = {**params, "file": usage_file.relative, "now": now, "run_id": run_id}
     con.begin()
     try:
-        if known:  # the file changed: its earlier rows are replaced, not merged
+        if known is not None:  # the file changed: its earlier rows are replaced, not merged
             con.execute(
                 f"delete from {RAW_SCHEMA}.usage_events where _source_file = ?",
                 [usage_file.relative],
@@ -363,10 +353,7 @@ def _land_file(
         # would have to fit beside the key index.
         rejected = _insert_rejects(con, classified, params)
         landed = _insert_events(con, classified, params)
-        con.execute(
-            f"insert or replace into {RAW_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, ?)",
-            [usage_file.relative, sha256, STREAM, landed, run_id, now],
-        ).fetchall()
+        record_landed(con, usage_file.relative, sha256, STREAM, landed, run_id, now)
         con.commit()
     except duckdb.Error as exc:
         con.rollback()

@@ -21,13 +21,14 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from ingestion.config import Secret, SurveyMapping
+from ingestion.loaded_files import file_sha256, landed_digest, record_landed
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.pages import Page, Rejected, SourceError
 from ingestion.pseudonyms import respondent_key, stable_hash
@@ -148,7 +149,7 @@ def land_surveys(
             if not sources:
                 continue
             fingerprint = survey_fingerprint(mapping, sources, salt)
-            if fingerprint is not None and fingerprint == _landed_fingerprint(con, mapping.id):
+            if fingerprint is not None and fingerprint == landed_digest(con, _fingerprint_key(mapping.id)):
                 log.info("surveys/%s: exports unchanged since they were landed, skipped", mapping.id)
                 continue
             page, responses = build_page(con, mapping, sources, salt)
@@ -161,10 +162,8 @@ def land_surveys(
         loader.land_page(SOURCE, page)
         if fingerprint is not None:
             # After the page: a crash in between only means reading it again.
-            con.execute(
-                f"insert or replace into {RAW_SCHEMA}.loaded_files values (?, ?, ?, ?, ?, now())",
-                [_fingerprint_key(mapping.id), fingerprint, STREAM, responses, loader.run_id],
-            ).fetchall()
+            key = _fingerprint_key(mapping.id)
+            record_landed(con, key, fingerprint, STREAM, responses, loader.run_id, datetime.now(UTC))
         stats.pages += 1
         stats.rows_landed += responses
         stats.rows_rejected += len(page.rejected)
@@ -226,21 +225,13 @@ def survey_fingerprint(mapping: SurveyMapping, sources: list[ExportSource], salt
     digest = hmac.new(salt.value.encode("utf-8"), digestmod=hashlib.sha256)
     digest.update(f"{READER_VERSION}\n{mapping!r}\n".encode())
     for source in sources:
-        with open(source.path, "rb") as fh:  # type: ignore[arg-type]  (checked above)
-            content = hashlib.file_digest(fh, "sha256").hexdigest()
+        content = file_sha256(source.path)  # type: ignore[arg-type]  (checked above)
         digest.update(f"{source.source_file}\t{content}\n".encode())
     return digest.hexdigest()
 
 
 def _fingerprint_key(survey_id: str) -> str:
     return f"{SOURCE}:{survey_id}"
-
-
-def _landed_fingerprint(con: duckdb.DuckDBPyConnection, survey_id: str) -> str | None:
-    rows = con.execute(
-        f"select sha256 from {RAW_SCHEMA}.loaded_files where path = ?", [_fingerprint_key(survey_id)]
-    ).fetchall()
-    return rows[0][0] if rows else None
 
 
 def _typeform_source(connector: TypeformConnector, survey_id: str, form_id: str) -> ExportSource:
