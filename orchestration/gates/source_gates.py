@@ -186,11 +186,13 @@ def partition_columns(suite: TableSuite) -> list[str] | None:
     key lands in the same part and a per-part uniqueness check is exact. A
     suite with two different uniqueness expectations cannot be split so.
     """
+    from great_expectations import expectations as gxe
+
     keys = []
     for expectation in suite.expectations:
-        if getattr(expectation, "column_list", None):
+        if isinstance(expectation, gxe.ExpectCompoundColumnsToBeUnique):
             keys.append(list(expectation.column_list))
-        elif type(expectation).__name__ == "ExpectColumnValuesToBeUnique":
+        elif isinstance(expectation, gxe.ExpectColumnValuesToBeUnique):
             keys.append([expectation.column])
     return keys[0] if len(keys) == 1 else None
 
