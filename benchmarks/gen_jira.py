@@ -41,6 +41,7 @@ from ingestion.demo.jira_reference import (
     statuses_response,
 )
 from ingestion.demo.timekeeping import zone
+from ingestion.sources.jira import SWEEP_PAGE_SIZE
 
 try:  # orjson ships with the pinned stack; json is the fallback
     import orjson
@@ -55,7 +56,6 @@ except ImportError:  # pragma: no cover
 
 
 SEARCH_PAGE_SIZE = 100
-SWEEP_PAGE_SIZE = 5000  # what the connector's deletion sweep asks for
 # Jira's enhanced search embeds at most 40 histories; the rest needs the changelog endpoint.
 EMBEDDED_HISTORIES = 40
 CHANGELOG_PAGE_SIZE = 25
@@ -252,6 +252,10 @@ def _pick_project(spec: JiraSpec, u: float) -> int:
     return min(bisect.bisect_right(spec.project_weights, u), len(spec.project_weights) - 1)
 
 
+def issue_id_of(index: int) -> str:
+    return str(100_000 + index)
+
+
 def build_issue(spec: JiraSpec, index: int) -> Issue:
     """Issue number `index` of the site: a pure function of (spec.seed, index)."""
     rng = random.Random(spec.seed * 1_000_003 + index)
@@ -379,7 +383,7 @@ def build_issue(spec: JiraSpec, index: int) -> Issue:
             due = local_day(done_at, tz) + timedelta(days=rng.choice(DUE_OFFSETS))
         else:
             due = local_day(created, tz) + timedelta(days=rng.randint(5, 45))
-    issue_id = str(100_000 + index)
+    issue_id = issue_id_of(index)
     embedded = histories[:EMBEDDED_HISTORIES]
     payload = {
         "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
@@ -488,7 +492,7 @@ def reference_exchanges(issue_ids: list[str], pages_dir: Path, tag: str) -> list
     """`/myself` and the deletion sweep's id-only search pages, as a live Jira answers them.
 
     The pipeline reads the Jira user's time zone for incremental JQL and, on
-    a live site, sweeps every issue id (`fields: ["id"]`, 5000 a page) to
+    a live site, sweeps every issue id (`fields: ["id"]`, SWEEP_PAGE_SIZE a page) to
     flag deleted issues; without these the server would answer the sweep
     with full search pages.
     """
@@ -584,7 +588,7 @@ def write_jira(org: BulkOrg, items: int, out_dir: Path, seed: int, workers: int 
         exchanges += task_exchanges
         for key, value in counts.items():
             totals[key] += value
-    exchanges += reference_exchanges([str(100_000 + i) for i in range(items)], pages_dir, "full")
+    exchanges += reference_exchanges([issue_id_of(i) for i in range(items)], pages_dir, "full")
     lines = "".join(json.dumps(e) + "\n" for e in exchanges)
     (out_dir / "exchanges.jsonl").write_text(lines)
     return {

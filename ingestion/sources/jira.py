@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 SOURCE = "jira"
 UNKNOWN_ZONE_MARGIN = timedelta(hours=14)
 SPRINT_SCHEMA = "com.pyxis.greenhopper.jira:gh-sprint"
+# The deletion sweep's page size (ids only: Jira's largest pages).
+SWEEP_PAGE_SIZE = 5000
 BASE_FIELDS = (
     "summary",
     "issuetype",
@@ -200,7 +202,8 @@ class JiraConnector:
 
         Only ids are asked for, which lets Jira answer with its largest pages.
         """
-        body = {"jql": self._scope() + " ORDER BY created ASC", "fields": ["id"], "maxResults": 5000}
+        jql = self._scope() + " ORDER BY created ASC"
+        body = {"jql": jql, "fields": ["id"], "maxResults": SWEEP_PAGE_SIZE}
         for data, locator, _ in self._search(body):
             try:
                 yield [str(issue["id"]) for issue in data["issues"]]
