@@ -36,7 +36,7 @@ run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/productops run
 
 test: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests
+	$(BIN)/ruff check ingestion orchestration tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 	$(BIN)/pytest
 
@@ -47,7 +47,7 @@ demo: $(VENV)/.runtime
 	$(BIN)/productops demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests
+	$(BIN)/ruff check ingestion orchestration tests benchmarks
 	$(BIN)/ruff format --check ingestion orchestration tests
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
