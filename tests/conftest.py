@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +17,7 @@ from ingestion.config import PIPELINE_VARIABLES
 # Tests run on the embedded default and an ephemeral Dagster instance.
 PIPELINE_VARS = PIPELINE_VARIABLES
 
+REPO = Path(__file__).resolve().parent.parent
 DEMO_RUN_DATE = date(2026, 11, 20)
 DEMO_SCALE = 0.3
 
@@ -41,3 +47,58 @@ def pipeline_env(monkeypatch, tmp_path, demo_org) -> dict[str, Path]:
     monkeypatch.setenv("PRODUCTOPS_PUBLISHED", str(paths["published"]))
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     return paths
+
+
+@dataclass
+class DemoRun:
+    """One finished `productops run` on the demo, as a subprocess saw it."""
+
+    env: dict[str, str]
+    warehouse: Path
+    published: Path
+    home: Path
+    stdout: str
+    stderr: str
+
+
+def demo_run_env(root: Path, demo: Path, **extra: str) -> dict[str, str]:
+    """The environment of a pipeline subprocess writing under `root` (own Dagster instance)."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS and not k.startswith("PRODUCTOPS_")}
+    env.update(
+        PRODUCTOPS_DEMO_DIR=str(demo),
+        PRODUCTOPS_WAREHOUSE=str(root / "warehouse" / "productops.duckdb"),
+        PRODUCTOPS_PUBLISHED=str(root / "warehouse" / "published" / "productops.duckdb"),
+        DAGSTER_HOME=str(home),
+        DO_NOT_TRACK="1",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def published_demo(tmp_path_factory, demo_org) -> DemoRun:
+    """The demo pipeline run once per test session (per xdist worker): read its published
+    file, never write it. Tests that need their own run make one with `demo_run_env`."""
+    root = tmp_path_factory.mktemp("published_demo")
+    env = demo_run_env(root, demo_org)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return DemoRun(
+        env=env,
+        warehouse=Path(env["PRODUCTOPS_WAREHOUSE"]),
+        published=Path(env["PRODUCTOPS_PUBLISHED"]),
+        home=Path(env["DAGSTER_HOME"]),
+        stdout=proc.stdout,
+        stderr=proc.stderr,
+    )
