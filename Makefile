@@ -35,10 +35,12 @@ demo/generator.json: | $(VENV)/.runtime
 run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/productops run
 
+# Two workers, one test module each at a time (module fixtures such as a demo run stay shared).
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.dev
 	$(BIN)/ruff check ingestion orchestration tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 dev: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/dagster dev -m orchestration.definitions
