@@ -349,9 +349,9 @@ def test_the_memory_limit_applies_while_loading_and_is_restored(con, landing, mo
     seen = []
     original = usage_logs._land_file
 
-    def spy(con, *args):
-        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
-        return original(con, *args)
+    def spy(loader, *args):
+        seen.append(loader.con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return original(loader, *args)
 
     monkeypatch.setattr(usage_logs, "_land_file", spy)
     setting = "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"

@@ -28,22 +28,21 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 
 from ingestion.config import ConfigError, UsageMapping
-from ingestion.loaded_files import file_sha256, landed_digest, record_landed
-from ingestion.loader import RawLoader, StreamStats
-from ingestion.pages import SourceError
+from ingestion.loader import RawLoader, StreamStats, file_sha256
+from ingestion.pages import FileCounts, FileToLand, SourceError
 from ingestion.raw_tables import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
 
 SOURCE = "usage"
 STREAM = "events"
+TABLE = "usage_events"
 SUFFIXES = (".jsonl", ".json", ".csv")
 CSV_DELIMITERS = (",", ";", "\t")
 # DuckDB settings while a file loads: past the limit, sorts and joins spill to
@@ -224,18 +223,15 @@ def land_usage_logs(
                 if memory_limit is not None:
                     limit = _limit_bytes(memory_limit) + _index_allowance(con, path)
                     con.execute(f"set memory_limit = '{limit // 1024}KiB'")
-                landed, rejected = _land_file(con, loader.run_id, usage_file, fields)
+                counts = _land_file(loader, usage_file, fields)
             except UsageFileError as exc:
                 failures.append(f"{exc.where}: {exc.message}")
                 continue
             except (OSError, UnicodeDecodeError, EOFError) as exc:  # unreadable, not UTF-8, bad gzip
                 failures.append(f"{relative}: cannot read the file: {type(exc).__name__}")
                 continue
-            if landed is None:
-                continue  # unchanged since it was loaded
-            stats.pages += 1
-            stats.rows_landed += landed
-            stats.rows_rejected += rejected
+            if counts is not None:  # None: unchanged since it was loaded
+                stats.count_file(relative, counts)
     loader.log_stream(SOURCE, STREAM, stats)
     if failures:
         raise SourceError(
@@ -323,83 +319,33 @@ def scrub_emails(text: str) -> str:
 # -- one file ------------------------------------------------------------------
 
 
-def _land_file(
-    con: duckdb.DuckDBPyConnection, run_id: str, usage_file: UsageFile, mapping: FieldMapping
-) -> tuple[int | None, int]:
-    """Returns (rows landed, rows rejected); landed is None for a skipped file."""
+def _land_file(loader: RawLoader, usage_file: UsageFile, mapping: FieldMapping) -> FileCounts | None:
+    """The four counts of the file's lines; None for a file unchanged since it landed."""
     sha256 = file_sha256(usage_file.path)
-    known = landed_digest(con, usage_file.relative)
-    if known == sha256:
+    if loader.file_digest(usage_file.relative) == sha256:
         log.info("usage: %s unchanged since it was loaded, skipped", usage_file.relative)
-        return None, 0
-
+        return None
     classified, params = _classified_sql(usage_file, mapping)
-    now = datetime.now(UTC)
-    params = {**params, "file": usage_file.relative, "now": now, "run_id": run_id}
-    con.begin()
     try:
-        if known is not None:  # the file changed: its earlier rows are replaced, not merged
-            con.execute(
-                f"delete from {RAW_SCHEMA}.usage_events where _source_file = ?",
-                [usage_file.relative],
-            ).fetchall()
-            con.execute(
-                f"delete from {RAW_SCHEMA}.rejected_records"
-                " where source = ? and stream = ? and starts_with(locator, ?)",
-                [SOURCE, STREAM, usage_file.relative + ":"],
-            ).fetchall()
-        # The few rejects first, while the memory is free for the big insert.
-        # Two streaming passes, not one classified temporary table, which
-        # would have to fit beside the key index.
-        rejected = _insert_rejects(con, classified, params)
-        landed = _insert_events(con, classified, params)
-        record_landed(con, usage_file.relative, sha256, STREAM, landed, run_id, now)
-        con.commit()
+        counts = loader.replace_file(
+            SOURCE, STREAM, FileToLand(usage_file.relative, sha256, STREAM), TABLE, classified, params
+        )
     except duckdb.Error as exc:
-        con.rollback()
         # DuckDB quotes the offending line, which may hold an email; keep only
         # the first line of its message, scrubbed, and drop the chained error.
         message = scrub_emails(str(exc).splitlines()[0])
         if "state machine" in message:
             message = "its lines cannot be split reliably (mixed or bare-CR line endings)"
         raise UsageFileError(usage_file.relative, f"cannot read the file: {message}") from None
-    except BaseException:
-        con.rollback()
-        raise
-    log.info("usage: %s landed %d events, rejected %d lines", usage_file.relative, landed, rejected)
-    return landed, rejected
-
-
-def _insert_events(con: duckdb.DuckDBPyConnection, classified: str, params: dict) -> int:
-    # Within a file the first line of an event_key wins; across files the row
-    # already landed wins (`or ignore`), so a re-run never reshuffles keys.
-    rows = con.execute(
-        f"""
-        insert or ignore into {RAW_SCHEMA}.usage_events
-            (event_key, occurred_at, user_email, tool, event, _source_file, _line_number,
-             _loaded_at, _run_id)
-        select event_key, occurred_at, user_email, tool, event, $file, line_no, $now, $run_id
-        from ({classified})
-        where status = 'ok'
-        qualify row_number() over (partition by event_key order by line_no) = 1
-        """,
-        params,
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-def _insert_rejects(con: duckdb.DuckDBPyConnection, classified: str, params: dict) -> int:
-    rows = con.execute(
-        f"""
-        insert into {RAW_SCHEMA}.rejected_records
-            (source, stream, locator, reason, payload, run_id, rejected_at)
-        select '{SOURCE}', '{STREAM}', $file || ':' || line_no, reason, payload, $run_id, $now
-        from ({classified})
-        where status = 'rejected'
-        """,
-        params,
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
+    log.info(
+        "usage: %s: %d events landed, %d duplicates dropped, %d lines skipped, %d quarantined",
+        usage_file.relative,
+        counts.landed,
+        counts.duplicates,
+        counts.skipped,
+        counts.rejected,
+    )
+    return counts
 
 
 # -- SQL: lines → fields → classification ----------------------------------------
