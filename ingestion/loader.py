@@ -29,6 +29,11 @@ nothing else issues DML against it. Its operations:
     `file_digest(path)` says what the file was when it last landed, so an
     unchanged file is skipped.
 
+`quarantine_file(source, stream, FileToLand, table, reason)`
+    A file that cannot be read at all (binary, a truncated gzip, a CSV
+    without its columns) replaces what it landed before with one quarantined
+    record for the whole file; `raw.loaded_files` keeps the reason.
+
 `rewind(source, cursors, failed_run)`
     Back to the last validated load: the source's cursors become `cursors`
     (those the ledger saved when its gates last passed; none = extract from
@@ -99,7 +104,8 @@ class StreamStats:
         self.files[path] = counts
         self.pages += 1
         self.rows_landed += counts.landed
-        self.rows_rejected += counts.rejected
+        # A file that could not be read at all is one quarantined record.
+        self.rows_rejected += counts.rejected + (1 if counts.problem else 0)
         self.rows_duplicate += counts.duplicates
         self.rows_skipped += counts.skipped
 
@@ -390,6 +396,28 @@ class RawLoader:
             self._record_file(source, FileToLand(file.path, file.digest, stream, counts), now)
         return counts
 
+    def quarantine_file(self, source: str, stream: str, file: FileToLand, table: str, reason: str) -> None:
+        """A file that cannot be read at all (binary, a truncated gzip, no usable
+        header): what it landed before is replaced by one quarantined record for
+        the whole file (its path as locator), and `raw.loaded_files` keeps the
+        reason, so the file is read again only once it changes."""
+        now = datetime.now(UTC)
+        with self.transaction():
+            self.con.execute(
+                f"delete from {RAW_SCHEMA}.{table} where _source_file = ?", [file.path]
+            ).fetchall()
+            self._forget_rejected(source, file.path + ":", stream)
+            self.con.execute(
+                f"delete from {RAW_SCHEMA}.rejected_records where source = ? and stream = ? and locator = ?",
+                [source, stream, file.path],
+            ).fetchall()
+            self.con.execute(
+                f"insert into {RAW_SCHEMA}.rejected_records values (?, ?, ?, ?, null, ?, ?)",
+                [source, stream, file.path, f"{file.path}: {reason}", self.run_id, now],
+            ).fetchall()
+            counts = FileCounts(problem=reason)
+            self._record_file(source, FileToLand(file.path, file.digest, stream, counts), now)
+
     def _forget_rejected(self, source: str, prefix: str, stream: str | None = None) -> None:
         """Quarantined records of `source` whose locator starts with `prefix` (a file's path + ':')."""
         self.con.execute(
@@ -404,8 +432,8 @@ class RawLoader:
             f"""
             insert or replace into {RAW_SCHEMA}.loaded_files
                 (path, sha256, stream, rows_landed, run_id, loaded_at,
-                 source, rows_duplicate, rows_skipped, rows_rejected)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 source, rows_duplicate, rows_skipped, rows_rejected, problem)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 landed.path,
@@ -418,6 +446,7 @@ class RawLoader:
                 c.duplicates,
                 c.skipped,
                 c.rejected,
+                c.problem,
             ],
         ).fetchall()
 

@@ -24,6 +24,7 @@ class FileCounts:
     duplicates: int = 0  # dropped: the same key landed already (earlier line or file)
     skipped: int = 0  # blank, or left out by the file's mapping
     rejected: int = 0  # quarantined in raw.rejected_records with file:line
+    problem: str | None = None  # why the file could not be read at all (then no line counts)
 
     @property
     def lines(self) -> int:

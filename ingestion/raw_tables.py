@@ -16,6 +16,7 @@ ADDED_COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("rows_duplicate", "bigint default 0"),  # dropped: the key landed already
         ("rows_skipped", "bigint default 0"),  # blank, or left out by the mapping
         ("rows_rejected", "bigint default 0"),  # quarantined with file:line
+        ("problem", "varchar"),  # why the file could not be read at all
     ],
 }
 _FILE_FATES = "".join(f",\n        {name} {definition}" for name, definition in ADDED_COLUMNS["loaded_files"])
