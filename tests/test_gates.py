@@ -192,7 +192,7 @@ def test_volume_gate_ignores_small_tables_and_quiet_days(con, tmp_path):
 
 
 def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_path):
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, "rejected_min_count = 3")
     land(con, "r1", [usage_row(f"e{i}") for i in range(97)], rejected=3)
     con.execute(
         "insert into raw.rejected_records values ('usage', 'events',"
@@ -204,7 +204,7 @@ def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_pat
 
     assert not share.passed and share.failing == 3
     assert share.message == (
-        "usage: 3 of 100 records rejected in this run (3.00%); threshold 1.00%; "
+        "usage: 3 of 100 records rejected in this run (3.00%); threshold 1.00% and at least 3 records; "
         "top reasons: 3 × invalid JSON, 1 × unknown user <redacted>"
     )
     assert share.metadata["top_reasons"] == "- 3 × invalid JSON\n- 1 × unknown user <redacted>"
@@ -213,8 +213,22 @@ def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_pat
 
 def test_rejected_share_threshold_comes_from_the_config(con, tmp_path):
     land(con, "r1", [usage_row(f"e{i}") for i in range(97)], rejected=3)
-    relaxed = settings_for(tmp_path, "rejected_share_threshold = 0.05")
+    relaxed = settings_for(tmp_path, "rejected_share_threshold = 0.05\nrejected_min_count = 1")
     assert outcomes_by_check(run_source_gates(con, USAGE, "r1", relaxed))[REJECTED_SHARE].passed
+
+
+def test_a_small_batch_fails_the_rejected_share_only_past_the_minimum_count(con, tmp_path):
+    # A first survey wave of 8 answers with 1 bad one: 12.5 % but one record.
+    land(con, "r1", [usage_row(f"e{i}") for i in range(7)], rejected=1)
+    default = outcomes_by_check(run_source_gates(con, USAGE, "r1", settings_for(tmp_path)))[REJECTED_SHARE]
+    assert default.passed
+    assert default.message == (
+        "usage: 1 of 8 records rejected in this run (12.50%); threshold 1.00% and at least 10 records"
+    )
+    strict = settings_for(tmp_path, "rejected_min_count = { usage = 1, surveys = 50 }")
+    assert strict.rejected_min_count["surveys"] == 50 and strict.rejected_min_count["jira"] == 10
+    outcome = outcomes_by_check(run_source_gates(con, USAGE, "r1", strict))[REJECTED_SHARE]
+    assert not outcome.passed and outcome.metadata["min_count"] == 1
 
 
 def test_freshness_against_the_configured_window(con, tmp_path):
