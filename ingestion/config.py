@@ -30,6 +30,10 @@ DEFAULT_FRESHNESS_HOURS: dict[str, float] = {
 }
 
 
+SOURCES = ("jira", "github", "linear", "okta", "usage", "surveys")
+DEFAULT_REJECTED_MIN_COUNT = 10
+
+
 # The variables that point a run at live sources, other files or another
 # Dagster instance: cleared by whatever must run on the embedded default
 # (the tests, the benchmark's child runs).
@@ -169,6 +173,11 @@ class Settings:
     demo_mode: bool
     salt: Secret
     rejected_share_threshold: float = 0.01
+    # The rejected-share gate fails only from this many rejected records on:
+    # a share of a small batch (1 bad answer of 8) means nothing. By source.
+    rejected_min_count: Mapping[str, int] = field(
+        default_factory=lambda: dict.fromkeys(SOURCES, DEFAULT_REJECTED_MIN_COUNT)
+    )
     anonymity_threshold: int = 5
     # Data-quality gates (see README "Data-quality gates").
     volume_max_drop: float = 0.5  # a table's load may shrink at most this much vs the previous one
@@ -241,6 +250,21 @@ def _count(pipeline: Mapping[str, Any], name: str, default: int) -> int:
     return value
 
 
+def _rejected_min_count(pipeline: Mapping[str, Any]) -> dict[str, int]:
+    """`rejected_min_count = 20` (every source) or a table by source over the default."""
+    value = pipeline.get("rejected_min_count", {})
+    if not isinstance(value, Mapping):
+        value = dict.fromkeys(SOURCES, value)
+    counts = dict.fromkeys(SOURCES, DEFAULT_REJECTED_MIN_COUNT)
+    for source, count in value.items():
+        if source not in counts:
+            raise ConfigError(f"[pipeline] rejected_min_count.{source}: not a source ({', '.join(SOURCES)})")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ConfigError(f"[pipeline] rejected_min_count must be a whole number >= 0, got {count!r}")
+        counts[source] = count
+    return counts
+
+
 def _freshness_hours(pipeline: Mapping[str, Any]) -> dict[str, float]:
     """`freshness_hours = 48` (every source checked by default) or a table by source
     that overrides the defaults one source at a time; 0 turns a source's check off."""
@@ -303,6 +327,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_mode=demo_mode,
         salt=Secret(salt),
         rejected_share_threshold=_share(pipeline, "rejected_share_threshold", 0.01),
+        rejected_min_count=_rejected_min_count(pipeline),
         volume_max_drop=_share(pipeline, "volume_max_drop", 0.5),
         volume_min_rows=_count(pipeline, "volume_min_rows", 100),
         freshness_hours=_freshness_hours(pipeline),

@@ -7,6 +7,20 @@ and line they came from. Every row carries the run that landed it.
 
 RAW_SCHEMA = "raw"
 
+# Columns added after the first release: in the DDL of a new warehouse, and
+# added to an older one (`alter table`, which takes no NOT NULL here). The
+# four fates of a file's lines, landed being rows_landed.
+ADDED_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "loaded_files": [
+        ("source", "varchar"),
+        ("rows_duplicate", "bigint default 0"),  # dropped: the key landed already
+        ("rows_skipped", "bigint default 0"),  # blank, or left out by the mapping
+        ("rows_rejected", "bigint default 0"),  # quarantined with file:line
+        ("problem", "varchar"),  # why the file could not be read at all
+    ],
+}
+_FILE_FATES = "".join(f",\n        {name} {definition}" for name, definition in ADDED_COLUMNS["loaded_files"])
+
 _AUDIT = """
     _loaded_at timestamptz not null,
     _run_id varchar not null"""
@@ -124,13 +138,13 @@ TABLES: dict[str, str] = {
         rows_rejected bigint not null,
         started_at timestamptz not null,
         finished_at timestamptz not null""",
-    "loaded_files": """
-        path varchar primary key,
-        sha256 varchar not null,
+    "loaded_files": f"""
+        path varchar primary key,           -- a file under the landing folder, or surveys:<id>
+        sha256 varchar not null,            -- its digest when it landed ('unvalidated': read it again)
         stream varchar not null,
         rows_landed bigint not null,
         run_id varchar not null,
-        loaded_at timestamptz not null""",
+        loaded_at timestamptz not null{_FILE_FATES}""",
 }
 
 
@@ -139,4 +153,9 @@ def create_statements() -> list[str]:
     statements = [f"create schema if not exists {RAW_SCHEMA}"]
     for name, columns in TABLES.items():
         statements.append(f"create table if not exists {RAW_SCHEMA}.{name} ({columns}\n)")
+    for name, added in ADDED_COLUMNS.items():
+        for column, definition in added:
+            statements.append(
+                f"alter table {RAW_SCHEMA}.{name} add column if not exists {column} {definition}"
+            )
     return statements

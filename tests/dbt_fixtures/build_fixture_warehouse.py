@@ -895,7 +895,7 @@ RECOMMEND = ("recommend", 0.0, 10.0)
 
 # response_key, wave, submitted_at, respondent, team answer, workload, tools, recommend
 SURVEY_RESPONSES = [
-    ("resp-01", "2024-Q1", "2024-03-20 09:00:00+00", "r1", "Payments", 1, 1, 0),  # superseded by resp-02
+    # One response per respondent and wave: the loader keeps the last submission.
     ("resp-02", "2024-Q1", "2024-03-21 09:00:00+00", "r1", "payments", 5, 4, 10),
     ("resp-03", "2024-Q1", "2024-03-20 10:00:00+00", "r2", "PAYMENTS", 3, None, 9),
     ("resp-04", "2024-Q1", "2024-03-21 10:00:00+00", "r3", " Payments ", 2, 3, 7),

@@ -19,18 +19,17 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from ingestion.config import Secret, SurveyMapping
-from ingestion.loaded_files import file_sha256, landed_digest, record_landed
-from ingestion.loader import RawLoader, StreamStats
-from ingestion.pages import Page, Rejected, SourceError
+from ingestion.loader import RawLoader, StreamStats, file_sha256
+from ingestion.pages import FileCounts, FileToLand, Page, Rejected, SourceError
 from ingestion.pseudonyms import respondent_key, stable_hash
 from ingestion.raw_tables import RAW_SCHEMA
 from ingestion.sources.surveys.export import Column, SurveyExport, SurveyRow
@@ -141,40 +140,39 @@ def land_surveys(
     failures are raised together at the end.
     """
     landing_dir = landing_dir or surveys_dir.parent
-    stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
     failures: list[str] = []
-    for mapping in mappings:
-        try:
-            sources = _export_sources(mapping, surveys_dir, landing_dir, typeform)
-            if not sources:
+
+    def pages() -> Iterator[Page]:
+        for mapping in mappings:
+            try:
+                sources = _export_sources(mapping, surveys_dir, landing_dir, typeform)
+                if not sources:
+                    continue
+                fingerprint = survey_fingerprint(mapping, sources, salt)
+                landed = loader.file_digest(_fingerprint_key(mapping.id))
+                if fingerprint is not None and fingerprint == landed:
+                    log.info("surveys/%s: exports unchanged since they were landed, skipped", mapping.id)
+                    continue
+                page = build_page(loader.con, mapping, sources, salt)
+            except SurveyFileError as exc:
+                failures.append(f"{exc.where}: {exc.message}")
                 continue
-            fingerprint = survey_fingerprint(mapping, sources, salt)
-            if fingerprint is not None and fingerprint == landed_digest(con, _fingerprint_key(mapping.id)):
-                log.info("surveys/%s: exports unchanged since they were landed, skipped", mapping.id)
+            except SourceError as exc:  # the API failed: name it, keep the other surveys
+                failures.append(f"{mapping.id}: {exc}")
                 continue
-            page, responses = build_page(con, mapping, sources, salt)
-        except SurveyFileError as exc:
-            failures.append(f"{exc.where}: {exc.message}")
-            continue
-        except SourceError as exc:  # the API failed: name it, keep the other surveys
-            failures.append(f"{mapping.id}: {exc}")
-            continue
-        loader.land_page(SOURCE, page)
-        if fingerprint is not None:
-            # After the page: a crash in between only means reading it again.
-            key = _fingerprint_key(mapping.id)
-            record_landed(con, key, fingerprint, STREAM, responses, loader.run_id, datetime.now(UTC))
-        stats.pages += 1
-        stats.rows_landed += responses
-        stats.rows_rejected += len(page.rejected)
-        log.info(
-            "surveys/%s: %d exports, %d responses landed, %d rows rejected",
-            mapping.id,
-            len(sources),
-            responses,
-            len(page.rejected),
-        )
-    loader.log_stream(SOURCE, STREAM, stats)
+            if fingerprint is not None:  # recorded with the page, in its transaction
+                counts = FileCounts(landed=page.landed_count, rejected=len(page.rejected))
+                page.files = [FileToLand(_fingerprint_key(mapping.id), fingerprint, STREAM, counts)]
+            log.info(
+                "surveys/%s: %d exports, %d responses landed, %d rows rejected",
+                mapping.id,
+                len(sources),
+                page.landed_count,
+                len(page.rejected),
+            )
+            yield page
+
+    stats = loader.land(SOURCE, STREAM, pages())
     if failures:
         raise SourceError(
             SOURCE,
@@ -249,15 +247,14 @@ def build_page(
     mapping: SurveyMapping,
     sources: list[ExportSource],
     salt: Secret,
-) -> tuple[Page, int]:
-    """The page for one survey and the number of responses it lands."""
+) -> Page:
+    """The page for one survey (`records`: the responses it lands)."""
     local = _time_zone(mapping)
     if mapping.wave_from not in ("filename", "quarter"):
         raise SurveyFileError(mapping.id, f"unknown wave_from {mapping.wave_from!r}")
     page = Page(locator=f"{SOURCE}/{mapping.id}")
     candidates: dict[str, Response] = {}
     source_files = [source.source_file for source in sources]
-    locators: list[str] = []
     for file_no, source in enumerate(sources):
         try:
             export, name = source.read()
@@ -265,7 +262,6 @@ def build_page(
             wave = _wave_from_name(mapping, name) if mapping.wave_from == "filename" else None
         except ExportError as exc:
             raise SurveyFileError(source.source_file, f"survey {mapping.id!r}: {exc}") from None
-        locators += [f"{source.source_file}:{n}" for n in range(1, export.line_count + 1)]
         context = FileContext(mapping, salt, local, resolved, source.source_file, wave, file_no)
         for row in export.rows:
             outcome = _response(context, row)
@@ -292,23 +288,15 @@ def build_page(
         page.add("survey_responses", response.row)
         for answer in response.answers:
             page.add("survey_answers", answer)
-    # A re-run quarantines the same rows again: replace them, do not repeat
-    # them, including those of rows an export no longer has.
-    for source_file in source_files:
-        locators += [
-            locator
-            for (locator,) in con.execute(
-                f"select distinct locator from {RAW_SCHEMA}.rejected_records"
-                " where source = ? and starts_with(locator, ?)",
-                [SOURCE, f"{source_file}:"],
-            ).fetchall()
-        ]
     page.replaces = {
         "survey_responses": ("_source_file", source_files),
         "survey_answers": ("response_key", replaced),
-        "rejected_records": ("locator", sorted(set(locators))),
     }
-    return page, len(page.rows.get("survey_responses", []))
+    # A re-run quarantines the same rows again: replace them, do not repeat
+    # them, including those of rows an export no longer has.
+    page.replaces_rejected = [f"{source_file}:" for source_file in source_files]
+    page.records = len(page.rows.get("survey_responses", []))
+    return page
 
 
 def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
