@@ -106,7 +106,7 @@ def _first_line(text: str | None, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _error_line(text: str | None, limit: int = 300) -> str:
+def error_line(text: str | None, limit: int = 300) -> str:
     """An error on one line, its class without the module path: `SourceError: jira: HTTP 401 (…)`."""
     line = " ".join((text or "").split())
     head, sep, rest = line.partition(": ")
@@ -146,7 +146,7 @@ def failed_steps(events: Iterable[Any]) -> list[FailedStep]:
             continue
         error = event.step_failure_data.error
         message = error.message if error else event.message
-        failures.append(FailedStep(step=event.step_key or "?", error=_error_line(message)))
+        failures.append(FailedStep(step=event.step_key or "?", error=error_line(message)))
     return failures
 
 

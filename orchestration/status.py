@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from ingestion.config import Settings
+from orchestration.run_history import glance
 from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
 
 EXIT_OK = 0
@@ -123,7 +124,7 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
         return None, [], False
     import dagster as dg
 
-    from orchestration.defs.jobs import ALL_JOB_NAME
+    from orchestration.run_history import ALL_JOB_NAME
     from orchestration.run_record import gate_results
 
     with dg.DagsterInstance.get() as instance:
@@ -168,11 +169,25 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
     return info, gates, in_progress
 
 
+def _dagster_side(record: RunRecord | None) -> tuple[RunInfo | None, list[GateResult], bool]:
+    """What Dagster knows beyond the run record. A glance at its SQLite run history
+    (no Dagster import, milliseconds) settles the common case, where the newest run
+    is the one the record describes and none is in progress; otherwise ask Dagster."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not Path(home).is_dir():
+        return None, [], False
+    runs = glance(Path(home))
+    recorded = record.run_id if record is not None else None
+    if runs is not None and not runs.in_progress and runs.newest_run_id in (None, recorded):
+        return None, [], False
+    return _latest_dagster_run()
+
+
 def collect_status(settings: Settings) -> Status:
     status = Status()
     record = read_record(record_path(settings.warehouse))
     try:
-        dagster_run, dagster_gates, in_progress = _latest_dagster_run()
+        dagster_run, dagster_gates, in_progress = _dagster_side(record)
     except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
         dagster_run, dagster_gates, in_progress = None, [], False
         status.notes.append(f"The Dagster instance under $DAGSTER_HOME could not be read: {exc}")
