@@ -182,4 +182,4 @@ class RunProgress:
         if not self.built and not self.tests:
             return f"starting dbt build (0/{self.dbt_models} models built)"
         failed = f", {self.tests_failed} failed" if self.tests_failed else ""
-        return f"{self.built}/{self.dbt_models} models built, {self.tests_passed} tests passed{failed}"
+        return f"{self.built}/{self.dbt_models} models built, {self.tests_passed} tests passed{failed} so far"
