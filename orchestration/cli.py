@@ -98,12 +98,26 @@ class _OursOrImportant(logging.Filter):
         return ours or record.levelno >= logging.WARNING
 
 
+class _DbtTally(logging.Filter):
+    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tests: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.tests = getattr(record, "dbt_tests", None) or self.tests
+        return True
+
+
 @contextlib.contextmanager
-def _logging_to(sink):
+def _logging_to(sink, *filters: logging.Filter):
     """Every record (ours at debug, libraries' warnings, with tracebacks) into the run log too."""
     handler = logging.StreamHandler(sink)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s %(message)s", "%H:%M:%S"))
     handler.addFilter(_OursOrImportant())
+    for extra in filters:
+        handler.addFilter(extra)
     root = logging.getLogger()
     root.addHandler(handler)
     try:
@@ -207,7 +221,9 @@ def _check_source(source: str | None, settings: Settings) -> None:
         )
 
 
-def _write_run_record(settings: Settings, run_id: str, result, started_at: str, seconds: float) -> Path:
+def _write_run_record(
+    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tests: dict[str, int]
+) -> Path:
     """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
     import duckdb
 
@@ -227,6 +243,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
         warehouse=str(settings.warehouse),
         gates=gate_results(events),
         failed_steps=failed_steps(events),
+        dbt_tests=dbt_tests,
     )
     try:
         if settings.warehouse.exists():
@@ -260,9 +277,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     # and any stack trace in a log file, and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    dbt_tally = _DbtTally()
     with (
         log_file.open("w") as sink,
-        _logging_to(sink),
+        _logging_to(sink, dbt_tally),
         Heartbeat() as heartbeat,
         _lines_seen_by(heartbeat),
     ):
@@ -295,7 +313,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         heartbeat.stage("finish", lambda: "recording the run")
         seconds = time.perf_counter() - started
-        record_file = _write_run_record(settings, run_id, result, started_at, seconds)
+        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally.tests)
     if not result.success:
         from orchestration.gates.report import failure_lines
 

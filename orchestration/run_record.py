@@ -59,6 +59,9 @@ class RunRecord:
     sources: list[dict[str, Any]] = field(default_factory=list)
     gates: list[GateResult] = field(default_factory=list)
     failed_steps: list[FailedStep] = field(default_factory=list)
+    # dbt's own count of its tests (passed / failed / warned): more than the asset checks
+    # in `gates`, since a singular test over several models (or none) is no asset check.
+    dbt_tests: dict[str, int] = field(default_factory=dict)
     version: int = RECORD_VERSION
 
     def to_json(self) -> str:

@@ -49,6 +49,7 @@ class Status:
     sources_origin: str = "warehouse"
     published: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    dbt_tests: dict[str, int] = field(default_factory=dict)  # dbt's own count, when recorded
 
     @property
     def exit_code(self) -> int:
@@ -194,13 +195,14 @@ def collect_status(settings: Settings) -> Status:
 
     if record is not None:
         status.run, status.gates = _from_record(record), list(record.gates)
+        status.dbt_tests = dict(record.dbt_tests)
     if dagster_run is not None and (
         status.run is None
         or (
             dagster_run.run_id != status.run.run_id and (dagster_run.started_at or "") > status.run.started_at
         )
     ):
-        status.run, status.gates = dagster_run, dagster_gates
+        status.run, status.gates, status.dbt_tests = dagster_run, dagster_gates, {}
     elif dagster_run is not None and dagster_run.run_id == status.run.run_id and not status.gates:
         status.gates = dagster_gates
 
@@ -354,7 +356,10 @@ def render(status: Status, show_streams: bool = False) -> str:
         lines.append("  no gate results recorded for this run.")
     else:
         labels = {"gate": "raw-layer gates", "dbt_test": "dbt tests"}
-        for kind, counts in sorted(summarise_gates(status.gates).items(), key=lambda item: item[0] != "gate"):
+        summary = summarise_gates(status.gates)
+        if status.dbt_tests:  # dbt's own count: the one `productops run` printed
+            summary["dbt_test"] = {"passed": 0, "failed": 0, "warned": 0, **status.dbt_tests}
+        for kind, counts in sorted(summary.items(), key=lambda item: item[0] != "gate"):
             extra = f", {counts['warned']} warned" if counts["warned"] else ""
             lines.append(
                 f"  {labels.get(kind, kind):<16} {counts['passed']} passed, {counts['failed']} failed{extra}"

@@ -83,6 +83,16 @@ class ProductOpsTranslator(DagsterDbtTranslator):
         )
 
 
+def dbt_test_counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """dbt tests by outcome, as the run record keeps them: passed, failed, warned."""
+    statuses = Counter(r["status"] for r in results if r["unique_id"].startswith("test."))
+    return {
+        "passed": statuses["pass"],
+        "failed": statuses["fail"] + statuses["error"],
+        "warned": statuses["warn"],
+    }
+
+
 def build_tally(results: list[dict[str, Any]]) -> str:
     """`48 models and 6 seeds built, 207 tests passed`: the one count of a build, from dbt's
     own run results (Dagster sees fewer tests: a singular test over several models, or
@@ -127,7 +137,8 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     results = invocation.get_artifact("run_results.json")["results"]
     statuses = Counter(r["status"] for r in results)
     progress.debug("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
-    progress.info("[dbt] done: %s", build_tally(results))
+    # `dbt_tests` rides along for the CLI's run record (status shows the same count).
+    progress.info("[dbt] done: %s", build_tally(results), extra={"dbt_tests": dbt_test_counts(results)})
     for failed in (r for r in results if r["status"] in ("error", "fail")):
         progress.error(
             "dbt %s %s: %s", failed["status"], failed["unique_id"], (failed["message"] or "")[:300]
