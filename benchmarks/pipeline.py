@@ -23,6 +23,7 @@ import duckdb
 from benchmarks.datasets import Dataset
 from benchmarks.measure import Measured, run_measured
 from ingestion.config import PIPELINE_VARIABLES
+from orchestration.env_file import NO_ENV_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 # The child run sees only the sources and files the benchmark sets.
@@ -86,6 +87,8 @@ def pipeline_env(ws: Workspace, dataset: Dataset, jira_url: str) -> dict[str, st
         "PRODUCTOPS_LANDING_DIR": str(ws.landing),
         "PRODUCTOPS_SEEDS_DIR": str(dataset.seeds),
         "PRODUCTOPS_SALT": BENCH_SALT,
+        # A developer's own `.env` must not add sources to the child run.
+        NO_ENV_FILE: "1",
         "PRODUCTOPS_WAREHOUSE": str(ws.warehouse),
         "PRODUCTOPS_PUBLISHED": str(ws.published),
         "DAGSTER_HOME": str(ws.dagster_home),

@@ -1,9 +1,14 @@
 """`productops`: the command line for people who never open Dagster.
 
 productops demo [--scale N] [--out DIR] [--seed N]   generate the demo organisation
-productops run                                      run the whole pipeline in one process
+productops run [--source NAME]                      run the whole pipeline (or one source) in one process
 productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
 productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
+productops scorecard --team T [--month YYYY-MM]     one team's month at a glance, from the published marts
+productops --version
+
+A `.env` file in the working directory is read first; variables already set
+in the environment win over it.
 
 Exit codes: 0 success; 1 the run, the query or the last run failed; 2 usage or
 configuration error; 3 nothing to read yet (no published marts, no run recorded).
@@ -22,6 +27,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.config import ConfigError, Settings, load_settings
+from orchestration.env_file import read_env_file
 from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
@@ -39,6 +45,9 @@ EXIT_CODES_HELP = """exit codes:
 """
 
 
+OUR_LOGGERS = ("ingestion", "orchestration", "productops")
+
+
 class _QuietLibraries(logging.Filter):
     """Lets our own progress through; libraries only when something failed."""
 
@@ -47,17 +56,29 @@ class _QuietLibraries(logging.Filter):
         self.verbose = verbose
 
     def filter(self, record: logging.LogRecord) -> bool:
-        ours = record.name.split(".")[0] in ("ingestion", "orchestration", "productops")
-        return self.verbose or ours or record.levelno >= logging.ERROR
+        ours = record.name.split(".")[0] in OUR_LOGGERS
+        if self.verbose:
+            return True
+        return (ours and record.levelno >= logging.INFO) or record.levelno >= logging.ERROR
+
+
+class _WithoutTraceback(logging.Formatter):
+    """One line per record on the terminal: stack traces go to the run log only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.exc_text or record.stack_info:
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+            record.stack_info = None
+        return super().format(record)
 
 
 class _ProgressHandler(logging.StreamHandler):
     """The CLI's own stderr handler; one at a time, even when `main` runs twice in a process."""
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool) -> _ProgressHandler:
     handler = _ProgressHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_WithoutTraceback("%(asctime)s %(levelname)-7s %(message)s", "%H:%M:%S"))
     # A handler filter, not logger levels: Dagster resets its loggers' levels.
     handler.addFilter(_QuietLibraries(verbose))
     root = logging.getLogger()
@@ -65,6 +86,44 @@ def _configure_logging(verbose: bool) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    # Our own debug lines reach the handlers too (the run log keeps them).
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    return handler
+
+
+class _OursOrImportant(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        ours = record.name.split(".")[0] in OUR_LOGGERS
+        return ours or record.levelno >= logging.WARNING
+
+
+class _DbtTally(logging.Filter):
+    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tests: dict[str, int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.tests = getattr(record, "dbt_tests", None) or self.tests
+        return True
+
+
+@contextlib.contextmanager
+def _logging_to(sink, *filters: logging.Filter):
+    """Every record (ours at debug, libraries' warnings, with tracebacks) into the run log too."""
+    handler = logging.StreamHandler(sink)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s %(message)s", "%H:%M:%S"))
+    handler.addFilter(_OursOrImportant())
+    for extra in filters:
+        handler.addFilter(extra)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -127,15 +186,57 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def _progress_listener():
+@contextlib.contextmanager
+def _lines_seen_by(heartbeat):
+    """The heartbeat hears of every line the terminal shows, so it speaks only into silence."""
+    seen = heartbeat.filter()
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, _ProgressHandler)]
+    for console in consoles:
+        console.addFilter(seen)
+    try:
+        yield
+    finally:
+        for console in consoles:
+            console.removeFilter(seen)
+
+
+def _progress_listener(heartbeat, run_log):
     """Logs gates, dbt counts and publish as the run's Dagster events arrive."""
     from orchestration.defs.dbt import productops_dbt
     from orchestration.progress import RunProgress
 
-    return RunProgress(dbt_models=len(productops_dbt.keys))
+    return RunProgress(dbt_models=len(productops_dbt.keys), heartbeat=heartbeat, run_log=run_log)
 
 
-def _write_run_record(settings: Settings, run_id: str, result, started_at: str, seconds: float) -> Path:
+def _selected_keys(defs, source: str | None):
+    """Asset keys of `run --source NAME`: that source, its gates and everything downstream."""
+    if source is None:
+        return None
+    from orchestration.defs.jobs import source_selection
+    from orchestration.defs.sources import RAW_STREAMS
+
+    graph = defs.resolve_asset_graph()
+    selection = source_selection(source, [name for name in RAW_STREAMS if name != source])
+    return [key for key in selection.resolve(graph) if graph.get(key).is_materializable]
+
+
+def _check_source(source: str | None, settings: Settings) -> None:
+    if source is None:
+        return
+    from orchestration.defs.sources import RAW_STREAMS, SOURCE_ENABLED
+
+    if source not in RAW_STREAMS:
+        raise ConfigError(f"unknown source {source!r}; sources: {', '.join(RAW_STREAMS)}")
+    if not SOURCE_ENABLED[source](settings):
+        raise ConfigError(
+            f"source {source!r} is not configured for this run (see `.env.example` and the README's "
+            "'Pointing it at your real tools')"
+        )
+
+
+def _write_run_record(
+    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tests: dict[str, int]
+) -> Path:
     """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
     import duckdb
 
@@ -155,6 +256,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
         warehouse=str(settings.warehouse),
         gates=gate_results(events),
         failed_steps=failed_steps(events),
+        dbt_tests=dbt_tests,
     )
     try:
         if settings.warehouse.exists():
@@ -175,45 +277,65 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestration.heartbeat import Heartbeat
+
     started = time.perf_counter()
     started_at = now_iso()
     settings = load_settings()
     mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
+    if args.source:
+        mode = f"{args.source} only (then dbt and publish); {mode}"
     run_id = str(uuid.uuid4())
     log.info("[start] run %s; sources: %s", run_id[:8], mode)
-    ensure_demo(settings)
-
-    from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
-
-    apply_dbt_env(settings)
-    ensure_manifest()
-
-    from orchestration.definitions import ALL_JOB_NAME, defs
-
-    job = defs.resolve_job_def(ALL_JOB_NAME)
-    instance = _instance()
-    instance.add_event_listener(run_id, _progress_listener())
-    # dagster-dbt echoes every dbt event to stdout; keep that in a log file
-    # and the terminal for progress and the summary.
+    # dagster-dbt echoes every dbt event to stdout; keep that, every Dagster event
+    # and any stack trace in a log file, and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    log.info("[extract] landing every configured source in schema raw")
-    with log_file.open("w") as sink, contextlib.redirect_stdout(sink):
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            tags={"productops/trigger": "cli"},
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
-    seconds = time.perf_counter() - started
-    record_file = _write_run_record(settings, run_id, result, started_at, seconds)
+    dbt_tally = _DbtTally()
+    with (
+        log_file.open("w") as sink,
+        _logging_to(sink, dbt_tally),
+        Heartbeat() as heartbeat,
+        _lines_seen_by(heartbeat),
+    ):
+        heartbeat.stage("start", lambda: "loading the pipeline: Dagster, the dbt project, the gates")
+        _check_source(args.source, settings)
+        ensure_demo(settings)
+
+        from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
+
+        apply_dbt_env(settings)
+        ensure_manifest()
+
+        from orchestration.definitions import ALL_JOB_NAME, defs
+
+        job = defs.resolve_job_def(ALL_JOB_NAME)
+        selected = _selected_keys(defs, args.source)
+        instance = _instance()
+        progress = _progress_listener(heartbeat, sink)
+        instance.add_event_listener(run_id, progress)
+        log.info("[extract] landing %s in schema raw", args.source or "every configured source")
+        with contextlib.redirect_stdout(sink):
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                asset_selection=selected,
+                tags={"productops/trigger": "cli", **_source_tag(args.source)},
+                # Dagster's console logger prints nothing: the listener writes its events to the log.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+        heartbeat.stage("finish", lambda: "recording the run")
+        seconds = time.perf_counter() - started
+        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally.tests)
     if not result.success:
         from orchestration.gates.report import failure_lines
 
         # Which gate failed, on which table and how many rows; what did not
         # run because of it; and that readers still see the last good marts.
         planned = [node.name for node in job.nodes]
+        if selected is not None:
+            planned = [step for step in planned if _step_selected(step, args.source)]
         for line in failure_lines(result.all_events, settings.published, planned):
             print(line, file=sys.stderr)
         print(f"Run failed after {seconds:.1f}s.", file=sys.stderr)
@@ -231,6 +353,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"Full log: {log_file}")
     print(f"Run record: {record_file} (`productops status` reads it)")
     return 0
+
+
+def _source_tag(source: str | None) -> dict[str, str]:
+    return {"productops/source": source} if source else {}
+
+
+def _step_selected(step: str, source: str) -> bool:
+    from orchestration.defs.sources import RAW_STREAMS
+
+    return not any(step in (f"{other}_raw", f"{other}_raw_gates") for other in RAW_STREAMS if other != source)
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    from orchestration.query import NotPublished, published_connection
+    from orchestration.scorecard import load_scorecard, render_scorecard
+
+    settings = load_settings()
+    try:
+        with published_connection(settings.published, settings.warehouse) as con:
+            card = load_scorecard(con, args.team, args.month)
+    except NotPublished as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_YET
+    except ValueError as exc:  # an unknown team or month (ScorecardError), or the paths
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(render_scorecard(card))
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -298,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser(
@@ -323,6 +474,14 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=EXIT_CODES_HELP,
         formatter_class=formatter,
+    )
+    run.add_argument(
+        "--source",
+        metavar="NAME",
+        help=(
+            "extract only this source (jira, github, linear, okta, usage, surveys), then gate it, "
+            "build the marts and publish; the other sources keep their last validated load"
+        ),
     )
     run.set_defaults(func=cmd_run)
 
@@ -365,7 +524,45 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows to show in the table (default 100; --csv writes all)",
     )
     query.set_defaults(func=cmd_query)
+
+    scorecard = sub.add_parser(
+        "scorecard",
+        help="one team's month at a glance: each area's headline KPI and its change",
+        description=(
+            "Print one team's scorecard for a month from the published marts (read-only):\n"
+            "the headline KPI of each area (delivery, adoption, satisfaction, improvement),\n"
+            "durations in days, and the change since the previous month with an arrow.\n"
+            "Without --month: the latest complete month.\n\n"
+            "example:\n"
+            "  productops scorecard --team payments --month 2026-10"
+        ),
+        epilog=(
+            "exit codes:\n  0  success\n  2  unknown team or month, or a configuration error\n"
+            "  3  nothing to read yet: no published marts\n"
+        ),
+        formatter_class=formatter,
+    )
+    scorecard.add_argument("--team", required=True, help="team id or name (an unknown one lists them all)")
+    scorecard.add_argument("--month", metavar="YYYY-MM", help="the month (default: the latest complete one)")
+    scorecard.set_defaults(func=cmd_scorecard)
     return parser
+
+
+def version_line() -> str:
+    """`productops 0.1.0 (dagster 1.13.27, dbt-core 1.11.16, …)`, without importing any of them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    stack = ", ".join(
+        f"{name} {installed(name)}"
+        for name in ("dagster", "dagster-dbt", "dbt-core", "duckdb", "great-expectations")
+    )
+    return f"productops {installed('productops-warehouse')} ({stack}; Python {sys.version.split()[0]})"
 
 
 def load_settings_safe_demo_dir() -> Path:
@@ -376,6 +573,7 @@ def load_settings_safe_demo_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    read_env_file()
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:

@@ -61,6 +61,9 @@ class RunRecord:
     files: list[dict[str, Any]] = field(default_factory=list)
     gates: list[GateResult] = field(default_factory=list)
     failed_steps: list[FailedStep] = field(default_factory=list)
+    # dbt's own count of its tests (passed / failed / warned): more than the asset checks
+    # in `gates`, since a singular test over several models (or none) is no asset check.
+    dbt_tests: dict[str, int] = field(default_factory=dict)
     version: int = RECORD_VERSION
 
     def to_json(self) -> str:
@@ -108,7 +111,7 @@ def _first_line(text: str | None, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _error_line(text: str | None, limit: int = 300) -> str:
+def error_line(text: str | None, limit: int = 300) -> str:
     """An error on one line, its class without the module path: `SourceError: jira: HTTP 401 (…)`."""
     line = " ".join((text or "").split())
     head, sep, rest = line.partition(": ")
@@ -148,7 +151,7 @@ def failed_steps(events: Iterable[Any]) -> list[FailedStep]:
             continue
         error = event.step_failure_data.error
         message = error.message if error else event.message
-        failures.append(FailedStep(step=event.step_key or "?", error=_error_line(message)))
+        failures.append(FailedStep(step=event.step_key or "?", error=error_line(message)))
     return failures
 
 

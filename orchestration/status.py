@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from ingestion.config import Settings
+from orchestration.run_history import glance
 from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
 
 EXIT_OK = 0
@@ -49,6 +50,7 @@ class Status:
     sources_origin: str = "warehouse"
     published: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    dbt_tests: dict[str, int] = field(default_factory=dict)  # dbt's own count, when recorded
 
     @property
     def exit_code(self) -> int:
@@ -178,7 +180,7 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
         return None, [], False
     import dagster as dg
 
-    from orchestration.defs.jobs import ALL_JOB_NAME
+    from orchestration.run_history import ALL_JOB_NAME
     from orchestration.run_record import gate_results
 
     with dg.DagsterInstance.get() as instance:
@@ -223,24 +225,39 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
     return info, gates, in_progress
 
 
+def _dagster_side(record: RunRecord | None) -> tuple[RunInfo | None, list[GateResult], bool]:
+    """What Dagster knows beyond the run record. A glance at its SQLite run history
+    (no Dagster import, milliseconds) settles the common case, where the newest run
+    is the one the record describes and none is in progress; otherwise ask Dagster."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not Path(home).is_dir():
+        return None, [], False
+    runs = glance(Path(home))
+    recorded = record.run_id if record is not None else None
+    if runs is not None and not runs.in_progress and runs.newest_run_id in (None, recorded):
+        return None, [], False
+    return _latest_dagster_run()
+
+
 def collect_status(settings: Settings) -> Status:
     status = Status()
     record = read_record(record_path(settings.warehouse))
     try:
-        dagster_run, dagster_gates, in_progress = _latest_dagster_run()
+        dagster_run, dagster_gates, in_progress = _dagster_side(record)
     except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
         dagster_run, dagster_gates, in_progress = None, [], False
         status.notes.append(f"The Dagster instance under $DAGSTER_HOME could not be read: {exc}")
 
     if record is not None:
         status.run, status.gates = _from_record(record), list(record.gates)
+        status.dbt_tests = dict(record.dbt_tests)
     if dagster_run is not None and (
         status.run is None
         or (
             dagster_run.run_id != status.run.run_id and (dagster_run.started_at or "") > status.run.started_at
         )
     ):
-        status.run, status.gates = dagster_run, dagster_gates
+        status.run, status.gates, status.dbt_tests = dagster_run, dagster_gates, {}
     elif dagster_run is not None and dagster_run.run_id == status.run.run_id and not status.gates:
         status.gates = dagster_gates
 
@@ -407,7 +424,10 @@ def render(status: Status, show_streams: bool = False) -> str:
         lines.append("  no gate results recorded for this run.")
     else:
         labels = {"gate": "raw-layer gates", "dbt_test": "dbt tests"}
-        for kind, counts in sorted(summarise_gates(status.gates).items(), key=lambda item: item[0] != "gate"):
+        summary = summarise_gates(status.gates)
+        if status.dbt_tests:  # dbt's own count: the one `productops run` printed
+            summary["dbt_test"] = {"passed": 0, "failed": 0, "warned": 0, **status.dbt_tests}
+        for kind, counts in sorted(summary.items(), key=lambda item: item[0] != "gate"):
             extra = f", {counts['warned']} warned" if counts["warned"] else ""
             lines.append(
                 f"  {labels.get(kind, kind):<16} {counts['passed']} passed, {counts['failed']} failed{extra}"

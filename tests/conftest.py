@@ -13,6 +13,11 @@ from pathlib import Path
 import pytest
 
 from ingestion.config import PIPELINE_VARIABLES
+from orchestration.env_file import NO_ENV_FILE
+
+# A developer's own `.env` (live credentials, other paths) must never reach a test or the
+# runs it starts: `productops` skips the file when this is set; the .env test unsets it.
+os.environ[NO_ENV_FILE] = "1"
 
 # Tests run on the embedded default and an ephemeral Dagster instance.
 PIPELINE_VARS = PIPELINE_VARIABLES

@@ -83,6 +83,38 @@ class ProductOpsTranslator(DagsterDbtTranslator):
         )
 
 
+def dbt_test_counts(results: list[dict[str, Any]]) -> dict[str, int]:
+    """dbt tests by outcome, as the run record keeps them: passed, failed, warned."""
+    statuses = Counter(r["status"] for r in results if r["unique_id"].startswith("test."))
+    return {
+        "passed": statuses["pass"],
+        "failed": statuses["fail"] + statuses["error"],
+        "warned": statuses["warn"],
+    }
+
+
+def build_tally(results: list[dict[str, Any]]) -> str:
+    """`48 models and 6 seeds built, 207 tests passed`: the one count of a build, from dbt's
+    own run results (Dagster sees fewer tests: a singular test over several models, or
+    over none, is no asset check)."""
+    by_type: dict[str, Counter] = {}
+    for result in results:
+        by_type.setdefault(result["unique_id"].split(".")[0], Counter())[result["status"]] += 1
+    models, seeds, tests = (by_type.get(kind, Counter()) for kind in ("model", "seed", "test"))
+    tally = f"{models['success']} models and {seeds['success']} seeds built, {tests['pass']} tests passed"
+    problems = [
+        f"{count} {label}"
+        for count, label in (
+            (tests["fail"] + tests["error"], "tests failed"),
+            (tests["warn"], "tests warned"),
+            (models["error"] + seeds["error"], "models failed"),
+            (sum(c["skipped"] for c in (models, seeds, tests)), "skipped"),
+        )
+        if count
+    ]
+    return ", ".join([tally, *problems])
+
+
 @dbt_assets(
     manifest=ensure_manifest(),
     project=dbt_project,
@@ -93,7 +125,7 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     """Seeds, staging, intermediate and marts, built and tested by `dbt build`."""
     settings = warehouse.settings()
     apply_dbt_env(settings)
-    progress.info("dbt build: seeds, staging, intermediate, marts and their tests")
+    progress.debug("dbt build: seeds, staging, intermediate, marts and their tests")
     # Settings reach dbt through the environment (see dbt_env), not --vars:
     # changed vars would defeat dbt's partial parsing on every run.
     # Unit tests check the SQL, not the data: they run in CI (`make test`),
@@ -104,7 +136,9 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")["results"]
     statuses = Counter(r["status"] for r in results)
-    progress.info("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    progress.debug("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+    # `dbt_tests` rides along for the CLI's run record (status shows the same count).
+    progress.info("[dbt] done: %s", build_tally(results), extra={"dbt_tests": dbt_test_counts(results)})
     for failed in (r for r in results if r["status"] in ("error", "fail")):
         progress.error(
             "dbt %s %s: %s", failed["status"], failed["unique_id"], (failed["message"] or "")[:300]

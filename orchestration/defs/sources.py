@@ -139,16 +139,23 @@ def _land_surveys(loader: RawLoader, settings) -> dict[str, StreamStats]:
     return {"responses": stats}
 
 
-source_assets = [
-    _source_asset("jira", lambda s: s.demo_mode or s.jira is not None, land_jira),
-    _source_asset("github", lambda s: s.demo_mode or s.github is not None, land_github),
+# Whether a source has anything to extract with these settings.
+SOURCE_ENABLED: dict[str, Callable] = {
+    "jira": lambda s: s.demo_mode or s.jira is not None,
+    "github": lambda s: s.demo_mode or s.github is not None,
     # Linear has no demo recording: it runs only when configured.
-    _source_asset("linear", lambda s: s.linear is not None, land_linear),
-    _source_asset("okta", lambda s: s.demo_mode or s.okta is not None, land_okta),
-    _source_asset("usage", lambda s: (s.landing_dir / "usage").is_dir(), _land_usage),
-    _source_asset(
-        "surveys",
-        lambda s: bool(s.surveys) and ((s.landing_dir / "surveys").is_dir() or s.typeform is not None),
-        _land_surveys,
-    ),
-]
+    "linear": lambda s: s.linear is not None,
+    "okta": lambda s: s.demo_mode or s.okta is not None,
+    "usage": lambda s: (s.landing_dir / "usage").is_dir(),
+    "surveys": lambda s: bool(s.surveys) and ((s.landing_dir / "surveys").is_dir() or s.typeform is not None),
+}
+_LAND: dict[str, Callable] = {
+    "jira": land_jira,
+    "github": land_github,
+    "linear": land_linear,
+    "okta": land_okta,
+    "usage": _land_usage,
+    "surveys": _land_surveys,
+}
+
+source_assets = [_source_asset(source, SOURCE_ENABLED[source], _LAND[source]) for source in RAW_STREAMS]
