@@ -4,6 +4,8 @@ productops demo [--scale N] [--out DIR] [--seed N]   generate the demo organisat
 productops run                                      run the whole pipeline in one process
 productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
 productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
+productops dashboard [--port N]                     the dashboard on the published marts
+productops report [--team T] [--period P] --out F   the same charts in one self-contained HTML file
 
 Exit codes: 0 success; 1 the run, the query or the last run failed; 2 usage or
 configuration error; 3 nothing to read yet (no published marts, no run recorded).
@@ -350,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows to show in the table (default 100; --csv writes all)",
     )
     query.set_defaults(func=cmd_query)
+    from dashboard.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -21,6 +21,12 @@ import duckdb
 
 MARTS_SCHEMA = "marts"
 TMP_SUFFIX = ".tmp"
+# The record of the run that published (its gates and sources), for readers such as the dashboard.
+PUBLISHED_RECORD_NAME = "last_run.json"
+
+
+def published_record_path(published: Path) -> Path:
+    return published.parent / PUBLISHED_RECORD_NAME
 
 
 @dataclass(frozen=True)
