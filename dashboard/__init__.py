@@ -2,6 +2,6 @@
 
 Both read only the published marts (`PRODUCTOPS_PUBLISHED`), never the file the
 pipeline writes, and draw every chart from the same code (`charts.py`): a page
-module in `pages/` turns the marts into a `Page` (tiles, charts, tables), which
+module in `views/` turns the marts into a `Page` (tiles, charts, tables), which
 Streamlit shows (`app.py`) and the report writes as one self-contained HTML file.
 """

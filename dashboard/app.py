@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard.data import NotPublished, PublishedMarts
 from dashboard.model import Filters, Page, available_months, default_end, parse_period, teams
-from dashboard.pages import PAGES
+from dashboard.views import PAGES
 
 TILES_PER_ROW = 5
 

@@ -1,6 +1,6 @@
 """`productops report`: every dashboard page in one self-contained HTML file.
 
-The same pages and charts as the dashboard (`pages/`, `charts.py`), written with
+The same pages and charts as the dashboard (`views/`, `charts.py`), written with
 plotly.js inlined once and system fonts only: the file opens offline, and can be
 attached to an email or posted in a channel.
 """
@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from dashboard.data import ORG, PublishedMarts
 from dashboard.model import Filters, Page, Tile, available_months, default_end, parse_period, teams
-from dashboard.pages import PAGES
+from dashboard.views import PAGES
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
