@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: run test dev demo lint lock clean
+.PHONY: run test dev demo lint lock clean dashboard screenshots
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -36,19 +36,27 @@ run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/productops run
 
 test: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests benchmarks
+	$(BIN)/ruff check ingestion orchestration dashboard tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 	$(BIN)/pytest
 
 dev: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/dagster dev -m orchestration.definitions
 
+# The dashboard on the published marts (after `make run`): http://127.0.0.1:8501
+dashboard: $(VENV)/.runtime
+	$(BIN)/productops dashboard
+
+# Regenerate the README's dashboard pictures (docs/images/) with the browser test.
+screenshots: $(VENV)/.dev
+	PRODUCTOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/images $(BIN)/pytest tests/test_dashboard.py -q
+
 demo: $(VENV)/.runtime
 	$(BIN)/productops demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests benchmarks
-	$(BIN)/ruff format --check ingestion orchestration tests
+	$(BIN)/ruff check ingestion orchestration dashboard tests benchmarks
+	$(BIN)/ruff format --check ingestion orchestration dashboard tests
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 # The benchmark: `make bench SCALE=M` (S, M, L or a demo scale factor); figures in benchmarks/output/.

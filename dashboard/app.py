@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from dashboard.data import NotPublished, PublishedMarts
+from dashboard.data import ORG, NotPublished, PublishedMarts
 from dashboard.model import Filters, Page, available_months, default_end, parse_period, teams
 from dashboard.views import PAGES
 
 TILES_PER_ROW = 5
+# The report's look (charts.TEMPLATE), not Streamlit's theme; no toolbar over the titles.
+PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -35,7 +37,7 @@ def sidebar(marts: PublishedMarts) -> Filters:
     names = teams(marts)
     months = available_months(marts)
     start, end = parse_period(st.query_params.get("period"), months, default_end(marts, months))
-    default_team = st.query_params.get("team") or next(t for t in names if t != "__all__")
+    default_team = st.query_params.get("team") or next(t for t in names if t != ORG)
     st.sidebar.header("Filters")
     team = st.sidebar.selectbox(
         "Team",
@@ -65,22 +67,31 @@ def show(page: Page) -> None:
         row = page.tiles[first : first + TILES_PER_ROW]
         for column, tile in zip(st.columns(TILES_PER_ROW), row, strict=False):
             with column:
-                st.metric(tile.label, tile.value, tile.delta, tile.delta_color, help=tile.help, border=True)
+                st.metric(
+                    tile.label,
+                    tile.value,
+                    tile.delta,
+                    tile.delta_color,
+                    help=tile.help,
+                    border=True,
+                    chart_data=tile.trend,
+                    chart_type="line",
+                )
                 if tile.beside:
                     st.caption(tile.beside)
     pending = []
     for chart in page.charts:
         if chart.wide:
-            st.plotly_chart(chart.figure, key=chart.key, config={"displaylogo": False})
+            st.plotly_chart(chart.figure, key=chart.key, config=PLOTLY_CONFIG, theme=None)
             continue
         pending.append(chart)
         if len(pending) == 2:
             for column, half in zip(st.columns(2), pending, strict=True):
                 with column:
-                    st.plotly_chart(half.figure, key=half.key, config={"displaylogo": False})
+                    st.plotly_chart(half.figure, key=half.key, config=PLOTLY_CONFIG, theme=None)
             pending = []
     for chart in pending:
-        st.plotly_chart(chart.figure, key=chart.key, config={"displaylogo": False})
+        st.plotly_chart(chart.figure, key=chart.key, config=PLOTLY_CONFIG, theme=None)
     for table in page.tables:
         st.subheader(table.title)
         st.dataframe(table.frame, hide_index=True)

@@ -31,15 +31,18 @@ pio.templates[TEMPLATE] = go.layout.Template(
             "color": INK,
         },
         colorway=PALETTE,
-        margin={"l": 56, "r": 24, "t": 56, "b": 44},
-        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0, "title": None},
+        # The title sits in the top margin, the legend between it and the plot.
+        margin={"l": 56, "r": 24, "t": 92, "b": 44},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0, "title": None},
         hoverlabel={"bgcolor": "white"},
         xaxis={"gridcolor": GRID, "zeroline": False},
         yaxis={"gridcolor": GRID, "zeroline": False},
-        title={"x": 0, "xanchor": "left", "font": {"size": 16}},
+        title={"x": 0.01, "xanchor": "left", "y": 0.985, "yanchor": "top", "font": {"size": 16}},
     )
 )
-HEIGHT = 360
+HEIGHT = 380
+# Small multiples carry their panel titles where a top legend would go.
+SIDE_LEGEND = {"orientation": "v", "yanchor": "top", "y": 1, "xanchor": "left", "x": 1.02}
 
 
 def _figure(title: str, height: int = HEIGHT) -> go.Figure:
@@ -103,10 +106,13 @@ def percentile_lines(fig: go.Figure, percentiles: dict[int, float | None], unit:
 # -- scorecard --------------------------------------------------------------------------
 
 
-def kpi_trends(frame: pd.DataFrame, kpis: Sequence[tuple[str, str]], team_label: str) -> go.Figure:
+def kpi_trends(
+    frame: pd.DataFrame, kpis: Sequence[tuple[str, str, str | None]], team_label: str
+) -> go.Figure:
     """Small multiples, one per headline KPI: the team's month by month beside the organisation's.
 
-    `frame` has month_start, is_complete, `who` ("team" / "org") and one column per KPI.
+    `frame` has month_start, is_complete, `who` ("team" / "org") and one column per KPI; each KPI
+    is (column, label, d3 tick format or None).
     """
     if frame.empty:
         return empty("Headline KPIs by month", "no months in this period")
@@ -115,11 +121,12 @@ def kpi_trends(frame: pd.DataFrame, kpis: Sequence[tuple[str, str]], team_label:
     fig = make_subplots(
         rows=rows,
         cols=cols,
-        subplot_titles=[label for _, label in kpis],
+        subplot_titles=[label for _, label, _ in kpis],
         vertical_spacing=0.16,
         horizontal_spacing=0.07,
     )
-    for i, (column, _) in enumerate(kpis):
+    in_legend = set()
+    for i, (column, _, tickformat) in enumerate(kpis):
         row, col = i // cols + 1, i % cols + 1
         for who, name, color in (("org", "Organisation", ORG_COLOR), ("team", team_label, TEAM)):
             part = frame[frame["who"] == who].sort_values("month_start")
@@ -133,16 +140,23 @@ def kpi_trends(frame: pd.DataFrame, kpis: Sequence[tuple[str, str]], team_label:
                     mode="lines+markers",
                     line={"color": color, "width": 2.5 if who == "team" else 1.5},
                     legendgroup=who,
-                    showlegend=i == 0,
-                    hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:.3~f}}<extra></extra>",
+                    showlegend=who not in in_legend,
+                    hovertemplate=f"{name}<br>%{{x|%b %Y}}: %{{y:{tickformat or '.3~f'}}}<extra></extra>",
                 ),
                 row=row,
                 col=col,
             )
+            in_legend.add(who)
+        fig.update_yaxes(tickformat=tickformat or "", row=row, col=col)
         mark_partial(fig, frame, "month_start", 30, row=row, col=col)
     fig.update_layout(
-        template=TEMPLATE, title="Headline KPIs by month: team beside organisation", height=260 * rows + 60
+        template=TEMPLATE,
+        title="Headline KPIs by month: team beside organisation",
+        height=260 * rows + 90,
+        legend=SIDE_LEGEND,
+        margin={"t": 80, "r": 150},
     )
+    fig.update_xaxes(tickformat="%b %y", nticks=6)
     fig.update_annotations(font_size=13)
     return fig
 
@@ -381,7 +395,9 @@ def tool_trend(frame: pd.DataFrame, y: str, title: str, tools: pd.DataFrame, day
                 col=col,
             )
         mark_partial(fig, frame[frame["tool_id"] == tool], "period_start", days, row=row, col=col)
-    fig.update_layout(template=TEMPLATE, title=title, height=250 * rows + 90)
+    fig.update_layout(
+        template=TEMPLATE, title=title, height=250 * rows + 90, legend=SIDE_LEGEND, margin={"t": 80, "r": 160}
+    )
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     fig.update_annotations(font_size=13)
     return fig

@@ -78,7 +78,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     dashboard = sub.add_parser(
         "dashboard",
         help="the product-ops dashboard on the published marts (a local web page)",
-        description="Serve the dashboard (Streamlit) on the published marts, read-only: Scorecard, Delivery,\n"
+        description="Serve the dashboard (Streamlit) on the published marts, read-only: Scorecard,\n"
+        "Delivery, "
         "Adoption, Satisfaction, Improvement and Data health, each with a team and a period filter.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

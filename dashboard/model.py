@@ -49,6 +49,7 @@ class Tile:
     delta_color: str = "normal"  # normal: up is good; inverse: down is good; off: neither
     help: str | None = None
     beside: str | None = None  # the organisation's value, shown under the team's
+    trend: list[float] | None = None  # the months before, as a sparkline in the dashboard
 
 
 @dataclass

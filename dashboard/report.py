@@ -30,7 +30,8 @@ section { background: white; margin: 24px 40px; padding: 20px 28px; border-radiu
           box-shadow: 0 1px 3px rgba(0,0,0,.08); }
 section h2 { margin-top: 0; } .intro { color: #6b7280; margin-top: -8px; }
 .note { background: #fef3c7; border-left: 4px solid #d97706; padding: 8px 12px; margin: 8px 0; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px; margin: 16px 0; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); gap: 12px;
+         margin: 16px 0; }
 .tile { border: 1px solid #e5e7eb; border-radius: 8px; padding: 12px 14px; }
 .tile .label { color: #6b7280; font-size: 13px; } .tile .value { font-size: 26px; font-weight: 600; }
 .tile .delta { font-size: 13px; font-weight: 600; } .good { color: #059669; } .bad { color: #dc2626; }
@@ -113,11 +114,13 @@ def build_report(marts: PublishedMarts, team: str | None, period: str | None) ->
             f'<script type="text/javascript">{get_plotlyjs()}</script>',
             "</head><body>",
             f"<header><h1>Product Ops report · {html.escape(filters.team_label)}</h1>"
-            f"<p>{filters.period_label} · marts published {marts.published_at:%Y-%m-%d %H:%M} UTC</p></header>",
+            f"<p>{filters.period_label} · marts published {marts.published_at:%Y-%m-%d %H:%M} UTC</p>"
+            "</header>",
             f"<nav>{nav}</nav>",
             *(_section(module.URL_PATH, page) for module, page in sections),
             f"<footer>Generated {generated:%Y-%m-%d %H:%M} UTC by <code>productops report</code> from "
-            f"{html.escape(str(marts.path))}. Durations in days; shaded periods are still under way.</footer>",
+            f"{html.escape(str(marts.path))}. Durations in days; shaded periods are still under way."
+            "</footer>",
             "</body></html>",
         ]
     )

@@ -24,7 +24,7 @@ import pytest
 
 from dashboard.data import PublishedMarts
 from dashboard.model import Filters, add_months
-from dashboard.views import PAGES
+from dashboard.views import PAGES, address
 from tests.browser import chromium, free_port
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,8 +44,13 @@ def _query(published: Path, sql: str, params: list | None = None) -> list[tuple]
 @pytest.fixture(scope="module")
 def period(published_demo) -> tuple[date, date]:
     """Six months ending with the newest month before the one under way."""
-    months = [r[0] for r in _query(published_demo.published, "select distinct month_start from "
-                                   "marts.team_scorecard_monthly order by 1")]
+    months = [
+        r[0]
+        for r in _query(
+            published_demo.published,
+            "select distinct month_start from marts.team_scorecard_monthly order by 1",
+        )
+    ]
     end = months[-2]
     return add_months(end, -5), end
 
@@ -60,14 +65,20 @@ def dashboard(published_demo):
     with log.open("w") as sink:
         server = subprocess.Popen(
             [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", str(port)],
-            cwd=REPO, env=published_demo.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=published_demo.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
             if server.poll() is not None:
-                pytest.fail(f"productops dashboard exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+                pytest.fail(
+                    f"productops dashboard exited with {server.returncode}:\n{log.read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=5) as response:
                     if response.status == 200:
@@ -92,30 +103,49 @@ def _expected_number(module, published: Path, start: date, end: date) -> tuple[s
     until = add_months(end, 1)
     name = module.URL_PATH
     if name == "scorecard":
-        (value,), = _query(published, "select throughput from marts.team_scorecard_monthly "
-                           "where team_id = ? and month_start = ?", [TEAM, end])
+        ((value,),) = _query(
+            published,
+            "select throughput from marts.team_scorecard_monthly where team_id = ? and month_start = ?",
+            [TEAM, end],
+        )
         return "Throughput", f"{value:,}"
     if name == "delivery":
-        (value,), = _query(published, "select sum(throughput) from marts.delivery_weekly "
-                           "where team_id = ? and week_start >= ? and week_start < ?", [TEAM, start, until])
+        ((value,),) = _query(
+            published,
+            "select sum(throughput) from marts.delivery_weekly "
+            "where team_id = ? and week_start >= ? and week_start < ?",
+            [TEAM, start, until],
+        )
         return "Items finished", f"{value:,}"
     if name == "adoption":
-        (tool, rate), = _query(published, "select d.tool_name, a.latest_adoption_rate from "
-                               "marts.tool_adoption_by_team as a join marts.dim_tools as d using (tool_id) "
-                               "where a.team_id = ? order by d.tool_name limit 1", [TEAM])
+        ((tool, rate),) = _query(
+            published,
+            "select d.tool_name, a.latest_adoption_rate from "
+            "marts.tool_adoption_by_team as a join marts.dim_tools as d using (tool_id) "
+            "where a.team_id = ? order by d.tool_name limit 1",
+            [TEAM],
+        )
         return tool, f"{rate:.0%}"
     if name == "satisfaction":
-        (rate,), = _query(published, "select response_rate from marts.satisfaction_by_wave where team_id = ? "
-                          "and wave_date >= ? and wave_date < ? order by wave_date desc limit 1",
-                          [TEAM, start, until])
+        ((rate,),) = _query(
+            published,
+            "select response_rate from marts.satisfaction_by_wave where team_id = ? "
+            "and wave_date >= ? and wave_date < ? order by wave_date desc limit 1",
+            [TEAM, start, until],
+        )
         return "Response rate", f"{rate:.0%}"
     if name == "improvement":
-        (count,), = _query(published, "select count(*) from marts.fct_improvement_actions "
-                           "where team_id = ? and open_age_days is not null", [TEAM])
+        ((count,),) = _query(
+            published,
+            "select count(*) from marts.fct_improvement_actions "
+            "where team_id = ? and open_age_days is not null",
+            [TEAM],
+        )
         return "Open now", f"{count:,}"
     if name == "data-health":
-        (count,), = _query(published, "select count(*) from information_schema.tables "
-                           "where table_schema = 'marts'")
+        ((count,),) = _query(
+            published, "select count(*) from information_schema.tables where table_schema = 'marts'"
+        )
         return "Marts", f"{count:,}"
     raise AssertionError(f"no expected number for page {name}")
 
@@ -161,7 +191,7 @@ def test_every_page_renders_its_charts_and_the_marts_numbers(dashboard, publishe
             expected_charts = len(module.build(marts, filters).charts)
             label, value = _expected_number(module, published, start, end)
             driver.set_window_size(WIDTH, 1000)
-            url = f"{base}/{module.URL_PATH}?team={TEAM}&period={start:%Y-%m}..{end:%Y-%m}"
+            url = f"{base}/{address(module)}?team={TEAM}&period={start:%Y-%m}..{end:%Y-%m}"
             began = time.monotonic()
             driver.get(url)
 
@@ -187,7 +217,14 @@ def test_every_page_renders_its_charts_and_the_marts_numbers(dashboard, publishe
 def test_a_page_says_when_nothing_is_published(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRODUCTOPS_")}
     env.update(PRODUCTOPS_PUBLISHED=str(tmp_path / "none.duckdb"), PRODUCTOPS_DEMO_DIR=str(tmp_path / "demo"))
-    proc = subprocess.run([sys.executable, "-m", "orchestration.cli", "dashboard", "--port", str(free_port())],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "dashboard", "--port", str(free_port())],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 3
     assert "no published marts" in proc.stderr and "make run" in proc.stderr

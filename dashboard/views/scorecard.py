@@ -14,91 +14,84 @@ URL_PATH = "scorecard"
 
 HOURS_PER_DAY = 24
 
-# (column, label, format, change format, direction, help)
+# How each kind of KPI reads: its value, and its change since the previous month.
+KINDS = {
+    "count": (number, lambda c: signed(c, "{:,.0f}")),
+    "days": (days, lambda c: signed(c, "{:.1f} d")),
+    "rate": (percent, lambda c: signed(None if c is None else c * 100, "{:.0f} pts")),
+    "score": (lambda v: number(v, 1), lambda c: signed(c, "{:.1f}")),
+    "enps": (lambda v: number(v, 0), lambda c: signed(c, "{:.0f}")),
+}
+# (column, label, kind, direction: normal when higher is better, inverse when lower is, help)
 KPIS = (
-    ("throughput", "Throughput", number, "{:,.0f}", "normal", "Items finished in the month (not canceled)."),
+    ("throughput", "Throughput", "count", "normal", "Items finished in the month (not canceled)."),
     (
         "cycle_time_p50_days",
         "Cycle time p50",
-        days,
-        "{:.1f} d",
+        "days",
         "inverse",
         "Median days from start to done of the month's finished items.",
     ),
     (
         "lead_time_p50_days",
         "Lead time p50",
-        days,
-        "{:.1f} d",
+        "days",
         "inverse",
         "Median days from creation to done of the month's finished items.",
     ),
     (
         "on_time_rate",
         "On time",
-        percent,
-        "{:.0%}",
+        "rate",
         "normal",
         "Share of the month's items with a due date finished on or before it.",
     ),
     (
         "planning_accuracy",
         "Planning accuracy",
-        percent,
-        "{:.0%}",
+        "rate",
         "normal",
         "Committed sprint items done by the sprint's end, over the month's closed sprints.",
     ),
     (
         "adoption_rate",
         "Tool adoption",
-        percent,
-        "{:.0%}",
+        "rate",
         "normal",
         "Share of the team active in the rolled-out tools (monthly).",
     ),
-    ("stickiness", "Stickiness", percent, "{:.0%}", "normal", "Average daily / monthly active users."),
+    ("stickiness", "Stickiness", "rate", "normal", "Average daily / monthly active users."),
     (
         "satisfaction_score",
         "Satisfaction",
-        lambda v: number(v, 1),
-        "{:.1f}",
+        "score",
         "normal",
         "Survey satisfaction (0–100) of the latest wave that was not suppressed.",
     ),
-    (
-        "enps",
-        "eNPS",
-        lambda v: number(v, 0),
-        "{:.0f}",
-        "normal",
-        "% promoters − % detractors (−100 to 100) of that wave.",
-    ),
-    ("response_rate", "Response rate", percent, "{:.0%}", "normal", "Respondents / headcount of that wave."),
+    ("enps", "eNPS", "enps", "normal", "% promoters − % detractors (−100 to 100) of that wave."),
+    ("response_rate", "Response rate", "rate", "normal", "Respondents / headcount of that wave."),
     (
         "completion_rate",
         "Action completion",
-        percent,
-        "{:.0%}",
+        "rate",
         "normal",
         "Improvement actions closed / opened in the month.",
     ),
     (
         "open_action_age_p50_days",
         "Open action age p50",
-        days,
-        "{:.1f} d",
+        "days",
         "inverse",
         "Median age of the improvement actions still open at the month's end.",
     ),
 )
 TREND_KPIS = (
-    ("throughput", "Throughput (items)"),
-    ("cycle_time_p50_days", "Cycle time p50 (days)"),
-    ("on_time_rate", "On-time rate"),
-    ("adoption_rate", "Tool adoption"),
-    ("satisfaction_score", "Satisfaction (0–100)"),
-    ("completion_rate", "Action completion rate"),
+    ("throughput", "Throughput (items)", None),
+    ("cycle_time_p50_days", "Cycle time p50 (days)", ".1f"),
+    ("on_time_rate", "On-time rate", ".0%"),
+    ("adoption_rate", "Tool adoption", ".0%"),
+    ("satisfaction_score", "Satisfaction (0–100)", ".1f"),
+    ("completion_rate", "Action completion rate", ".0%"),
 )
 
 
@@ -118,22 +111,59 @@ def load(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
         """,
         [ORG, filters.team_id, ORG, add_months(filters.start, -1), filters.until],
     )
+    if not (frame["who"] == "org").any():
+        frame = pd.concat([frame, _org_from_rollups(marts, filters)], ignore_index=True)
     frame["month_start"] = pd.to_datetime(frame["month_start"])
     return frame
 
 
+def _org_from_rollups(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
+    """The organisation's side where the scorecard mart has no organisation row: the improvement
+    and satisfaction KPIs from those marts' roll-ups (team_id __all__), each month with the
+    newest wave up to it, as the scorecard mart takes it."""
+    return marts.frame(
+        """
+        with months as (
+            select distinct month_start, month_start + interval 1 month as month_end
+            from team_scorecard_monthly where month_start >= ? and month_start < ?
+        ),
+        improvement as (
+            select month_start, completion_rate, open_action_age_p50_days
+            from improvement_monthly where team_id = ?
+        ),
+        waves as (
+            select wave_date, satisfaction_score, enps, response_rate
+            from satisfaction_by_wave where team_id = ? and not is_suppressed
+        )
+        select
+            m.month_start, i.completion_rate, i.open_action_age_p50_days,
+            w.satisfaction_score, w.enps, w.response_rate, 'org' as who
+        from months as m
+        left join improvement as i on m.month_start = i.month_start
+        asof left join waves as w on m.month_end > w.wave_date
+        order by m.month_start
+        """,
+        [add_months(filters.start, -1), filters.until, ORG, ORG],
+    )
+
+
 def tiles(frame: pd.DataFrame, filters: Filters) -> list[Tile]:
     month = pd.Timestamp(filters.end)
-    team = frame[(frame["who"] == ("org" if filters.is_org else "team")) & (frame["month_start"] == month)]
+    own = "org" if filters.is_org else "team"
+    team = frame[(frame["who"] == own) & (frame["month_start"] == month)]
     org = frame[(frame["who"] == "org") & (frame["month_start"] == month)]
     result = []
-    for column, label, fmt, change_fmt, direction, help_text in KPIS:
+    for column, label, kind, direction, help_text in KPIS:
+        fmt, change_fmt = KINDS[kind]
         value = team[column].iloc[0] if not team.empty else None
         change = team[f"{column}_change"].iloc[0] if not team.empty else None
         beside = None
         if not filters.is_org:
-            beside = f"Organisation: {fmt(org[column].iloc[0])}" if not org.empty else "Organisation: —"
-        result.append(Tile(label, fmt(value), signed(change, change_fmt), direction, help_text, beside))
+            beside = f"Organisation: {fmt(org[column].iloc[0]) if not org.empty else '—'}"
+        trend = frame[frame["who"] == own][column].dropna().tolist() if column in frame else []
+        result.append(
+            Tile(label, fmt(value), change_fmt(change), direction, help_text, beside, trend or None)
+        )
     return result
 
 
