@@ -32,7 +32,7 @@ pio.templates[TEMPLATE] = go.layout.Template(
         },
         colorway=PALETTE,
         # The title sits in the top margin, the legend between it and the plot.
-        margin={"l": 56, "r": 24, "t": 92, "b": 44},
+        margin={"l": 56, "r": 24, "t": 84, "b": 44},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0, "title": None},
         hoverlabel={"bgcolor": "white"},
         xaxis={"gridcolor": GRID, "zeroline": False},
@@ -241,42 +241,79 @@ def wip_trend(weekly: pd.DataFrame) -> go.Figure:
 
 
 def work_item_age(open_items: pd.DataFrame, percentiles: dict[int, float | None]) -> go.Figure:
-    """Open items by stage and age, against the team's historical cycle-time percentiles."""
-    title = "Age of open items against the cycle-time percentiles (days)"
-    if open_items.empty:
-        return empty(title, "no open item")
-    fig = _figure(title, height=400)
-    over = open_items["is_over_p85"].fillna(False).astype(bool)
-    for mask, name, color in (
-        (~over, "within the 85th percentile", TEAM),
-        (over, "older than the 85th", BAD),
-    ):
-        part = open_items[mask]
+    """Each item in progress and how long since it started, against the team's historical cycle-time
+    percentiles (the ActionableAgile aging view): one bar per item for a team, one column of items
+    per team for the organisation (each judged against its own team's 85th percentile)."""
+    title = "Age of work in progress against the cycle-time percentiles (days)"
+    wip = open_items[open_items["status_category"] == "in_progress"] if not open_items.empty else open_items
+    if wip.empty:
+        return empty(title, "nothing in progress")
+    over = wip["is_over_p85"].fillna(False).astype(bool)
+    colors = [BAD if o else TEAM for o in over]
+    hover = (
+        "%{customdata[0]} (%{customdata[2]})<br>%{customdata[1]}<br>in progress for %{customdata[3]:.1f} days"
+    )
+    custom = wip[["work_item_key", "title", "team_id", "age_days"]]
+    if percentiles:
+        wip = wip.sort_values("age_days")
+        fig = _figure(title, height=max(300, 24 * len(wip) + 150))
         fig.add_trace(
-            go.Box(
-                x=part["status_category"].str.replace("_", " "),
-                y=part["age_days"],
-                name=name,
-                boxpoints="all",
-                jitter=0.6,
-                pointpos=0,
-                fillcolor="rgba(0,0,0,0)",
-                line={"width": 0},
-                marker={"color": color, "size": 7, "opacity": 0.7},
-                customdata=part[["work_item_key", "title", "team_id"]],
-                hovertemplate="%{customdata[0]} (%{customdata[2]})<br>%{customdata[1]}<br>"
-                "%{y:.1f} days old<extra></extra>",
+            go.Bar(
+                y=wip["work_item_key"],
+                x=wip["age_days"],
+                orientation="h",
+                marker_color=[BAD if o else TEAM for o in wip["is_over_p85"].fillna(False).astype(bool)],
+                customdata=wip[["work_item_key", "title", "team_id", "age_days"]],
+                hovertemplate=hover + "<extra></extra>",
             )
         )
-    percentile_lines(fig, percentiles)
-    fig.update_layout(boxmode="overlay")
-    fig.update_yaxes(title="age (days)", rangemode="tozero")
+        shown = {p: v for p, v in percentiles.items() if v is not None and pd.notna(v)}
+        for pct, value in shown.items():
+            color, dash = PERCENTILE_STYLE[pct]
+            fig.add_vline(x=value, line={"color": color, "dash": dash, "width": 1.5})
+        # Close percentiles would print over each other beside their lines: one key above instead.
+        key = " · ".join(
+            f"<span style='color:{PERCENTILE_STYLE[p][0]}'>{p}th {v:.1f} d</span>" for p, v in shown.items()
+        )
+        fig.add_annotation(
+            text=f"team's cycle-time percentiles: {key}",
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=1.02,
+            xanchor="left",
+            yanchor="bottom",
+            font={"size": 12},
+        )
+        fig.update_xaxes(title="days since the item started", rangemode="tozero")
+        fig.update_layout(showlegend=False, margin={"t": 100, "l": 140})
+        return fig
+    fig = _figure(title, height=420)
+    fig.add_trace(
+        go.Box(
+            x=wip["team_id"],
+            y=wip["age_days"],
+            boxpoints="all",
+            jitter=0.6,
+            pointpos=0,
+            fillcolor="rgba(0,0,0,0)",
+            line={"width": 0},
+            marker={"color": colors, "size": 7, "opacity": 0.75},
+            customdata=custom,
+            hovertemplate=hover + "<extra></extra>",
+        )
+    )
+    fig.update_layout(showlegend=False)
+    fig.update_yaxes(
+        title="days since the item started (red: older than its team's 85th percentile)", rangemode="tozero"
+    )
     return fig
 
 
 def on_time_trend(weekly: pd.DataFrame) -> go.Figure:
     """Share of items with a due date finished on time, week by week, with how many were due."""
-    title = "On-time delivery (share of due items finished by their due date)"
+    title = "On-time delivery per week"
     if weekly.empty or weekly["due_items"].sum() == 0:
         return empty(title, "no item with a due date finished in this period")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -305,7 +342,7 @@ def on_time_trend(weekly: pd.DataFrame) -> go.Figure:
     mark_partial(fig, weekly, "week_start", 7)
     fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT)
     fig.update_yaxes(title="on time", tickformat=".0%", range=[0, 1.05], secondary_y=False)
-    fig.update_yaxes(title="items due", showgrid=False, rangemode="tozero", secondary_y=True)
+    fig.update_yaxes(title="items due", showgrid=False, rangemode="tozero", tickformat=",d", secondary_y=True)
     return fig
 
 
@@ -315,7 +352,7 @@ def sprint_predictability(sprints: pd.DataFrame) -> go.Figure:
     if sprints.empty:
         return empty(title, "no closed sprint in this period (sprints come from Jira boards)")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    labels = sprints["sprint_name"]
+    labels = sprints["sprint_name"].str.replace("Sprint ", "#", regex=False)
     fig.add_trace(go.Bar(x=labels, y=sprints["committed_items"], name="committed", marker_color="#bfdbfe"))
     fig.add_trace(
         go.Bar(x=labels, y=sprints["committed_completed_items"], name="committed and done", marker_color=TEAM)
@@ -336,8 +373,14 @@ def sprint_predictability(sprints: pd.DataFrame) -> go.Figure:
     )
     fig.update_layout(template=TEMPLATE, title=title, height=HEIGHT, barmode="group")
     fig.update_yaxes(title="items", secondary_y=False)
+    fig.update_xaxes(tickangle=-45, type="category")
     fig.update_yaxes(
-        title="planning accuracy", tickformat=".0%", range=[0, 1.1], showgrid=False, secondary_y=True
+        title="planning accuracy",
+        tickformat=".0%",
+        range=[0, 1.1],
+        dtick=0.25,
+        showgrid=False,
+        secondary_y=True,
     )
     return fig
 
@@ -601,7 +644,7 @@ def open_action_age(actions: pd.DataFrame) -> go.Figure:
 
 def source_freshness(sources: pd.DataFrame) -> go.Figure:
     """How old each source's newest data is, in days (the cursor, else its last load)."""
-    title = "Age of each source's newest data (days)"
+    title = "Age of each source's newest data, days (file sources: since their last load)"
     if sources.empty:
         return empty(title, "no source recorded for the run that published")
     fig = _figure(title, height=max(220, 46 * len(sources) + 110))

@@ -76,7 +76,11 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
         "not apply here.)",
     )
     page.tiles = [
-        Tile("Published", f"{published_at:%Y-%m-%d %H:%M} UTC", help=ago(published_at.isoformat())),
+        Tile(
+            "Published",
+            ago(published_at.isoformat()),
+            help=f"{published_at:%Y-%m-%d %H:%M} UTC, by the run whose gates are listed below.",
+        ),
         Tile("Gates passed", number(passed), help="Raw-layer gates and dbt tests of the publishing run."),
         Tile("Gates failed", number(failed), delta_color="inverse"),
         Tile("Warnings", number(warned), help="dbt tests of severity warn: they inform, never block."),

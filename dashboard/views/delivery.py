@@ -88,6 +88,7 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
         "how many finish each week, what is in progress and how old it is.",
     )
     latest = weeks.iloc[-1] if not weeks.empty else None
+    in_progress = wip[wip["status_category"] == "in_progress"] if not wip.empty else wip
     due = weeks["due_items"].sum() if not weeks.empty else 0
     page.tiles = [
         Tile(
@@ -107,8 +108,12 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
         ),
         Tile(
             "Older than p85",
-            number(int(wip["is_over_p85"].sum()) if not wip.empty else None),
-            help="Open items already older than their team's 85th-percentile cycle time.",
+            number(
+                int(in_progress["is_over_p85"].sum())
+                if not in_progress.empty
+                else (0 if marts.has("wip_aging") else None)
+            ),
+            help="Items in progress for longer than their team's 85th-percentile cycle time.",
         ),
         Tile(
             "On time",

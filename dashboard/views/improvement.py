@@ -42,6 +42,7 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
         "long do the open ones wait?",
     )
     complete = months[months["is_complete"].astype(bool)] if "is_complete" in months else months
+    complete = complete[complete["completion_rate"].notna()]  # a month with nothing opened has no rate
     last = complete.iloc[-1] if not complete.empty else None
     page.tiles = [
         Tile(
@@ -57,7 +58,7 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
         Tile(
             "Completion rate",
             percent(last["completion_rate"] if last is not None else None),
-            help="Closed / opened in the newest complete month"
+            help="Closed / opened in the newest complete month that opened any"
             + (f" ({last['month_start']:%B %Y})." if last is not None else "."),
         ),
         Tile("Open now", number(len(still_open)), help="Actions open today."),
