@@ -35,8 +35,8 @@ pio.templates[TEMPLATE] = go.layout.Template(
         margin={"l": 56, "r": 24, "t": 84, "b": 44},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.03, "xanchor": "left", "x": 0, "title": None},
         hoverlabel={"bgcolor": "white"},
-        xaxis={"gridcolor": GRID, "zeroline": False},
-        yaxis={"gridcolor": GRID, "zeroline": False},
+        xaxis={"gridcolor": GRID, "zeroline": False, "automargin": True},
+        yaxis={"gridcolor": GRID, "zeroline": False, "automargin": True},
         title={"x": 0.01, "xanchor": "left", "y": 0.985, "yanchor": "top", "font": {"size": 16}},
     )
 )
@@ -249,7 +249,6 @@ def work_item_age(open_items: pd.DataFrame, percentiles: dict[int, float | None]
     if wip.empty:
         return empty(title, "nothing in progress")
     over = wip["is_over_p85"].fillna(False).astype(bool)
-    colors = [BAD if o else TEAM for o in over]
     hover = (
         "%{customdata[0]} (%{customdata[2]})<br>%{customdata[1]}<br>in progress for %{customdata[3]:.1f} days"
     )
@@ -290,24 +289,24 @@ def work_item_age(open_items: pd.DataFrame, percentiles: dict[int, float | None]
         fig.update_layout(showlegend=False, margin={"t": 100, "l": 140})
         return fig
     fig = _figure(title, height=420)
-    fig.add_trace(
-        go.Box(
-            x=wip["team_id"],
-            y=wip["age_days"],
-            boxpoints="all",
-            jitter=0.6,
-            pointpos=0,
-            fillcolor="rgba(0,0,0,0)",
-            line={"width": 0},
-            marker={"color": colors, "size": 7, "opacity": 0.75},
-            customdata=custom,
-            hovertemplate=hover + "<extra></extra>",
+    for mask, name, color in ((~over, "within its team's 85th percentile", TEAM), (over, "older", BAD)):
+        fig.add_trace(
+            go.Box(
+                x=wip.loc[mask, "team_id"],
+                y=wip.loc[mask, "age_days"],
+                name=name,
+                boxpoints="all",
+                jitter=0.6,
+                pointpos=0,
+                fillcolor="rgba(0,0,0,0)",
+                line={"width": 0},
+                marker={"color": color, "size": 7, "opacity": 0.75},
+                customdata=custom[mask],
+                hovertemplate=hover + "<extra></extra>",
+            )
         )
-    )
-    fig.update_layout(showlegend=False)
-    fig.update_yaxes(
-        title="days since the item started (red: older than its team's 85th percentile)", rangemode="tozero"
-    )
+    fig.update_layout(boxmode="overlay")
+    fig.update_yaxes(title="days since the item started", rangemode="tozero")
     return fig
 
 
@@ -526,42 +525,39 @@ def survey_heatmap(
         ]
         for r in range(len(teams))
     ]
+    shown = [[t if not hidden.iloc[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
+    withheld = [[t if hidden.iloc[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
     fig = _figure(title, height=max(220, 52 * len(teams) + 110))
-    fig.add_trace(
-        go.Heatmap(
-            z=hidden.astype(float).where(hidden),
-            x=waves,
-            y=teams,
-            showscale=False,
-            colorscale=[[0, HIDDEN], [1, HIDDEN]],
-            hoverinfo="skip",
+    # Two layers: grey cells that say why they are hidden, and the values on their colour scale.
+    for z, labels, scale, extra in (
+        (
+            hidden.astype(float).where(hidden).values,
+            withheld,
+            [[0, HIDDEN], [1, HIDDEN]],
+            {"showscale": False},
+        ),
+        (
+            grid.where(~hidden).values,
+            shown,
+            colorscale,
+            {"zmin": zrange[0], "zmax": zrange[1], "colorbar": {"thickness": 10}},
+        ),
+    ):
+        fig.add_trace(
+            go.Heatmap(
+                z=z,
+                x=waves,
+                y=teams,
+                text=labels,
+                texttemplate="%{text}",
+                textfont={"size": 12},
+                colorscale=scale,
+                xgap=3,
+                ygap=3,
+                hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+                **extra,
+            )
         )
-    )
-    fig.add_trace(
-        go.Heatmap(
-            z=grid.where(~hidden).values,
-            x=waves,
-            y=teams,
-            text=text,
-            texttemplate="%{text}",
-            textfont={"size": 12},
-            colorscale=colorscale,
-            zmin=zrange[0],
-            zmax=zrange[1],
-            xgap=3,
-            ygap=3,
-            colorbar={"thickness": 10},
-            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
-        )
-    )
-    fig.update_traces(xgap=3, ygap=3)
-    # Suppressed cells carry their text on the grey layer too, so it shows whatever the colour scale.
-    for r, team in enumerate(teams):
-        for c, wave in enumerate(waves):
-            if hidden.iloc[r, c]:
-                fig.add_annotation(
-                    x=wave, y=team, text=text[r][c], showarrow=False, font={"size": 11, "color": INK}
-                )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False, type="category")
     return fig

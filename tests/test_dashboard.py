@@ -228,3 +228,29 @@ def test_a_page_says_when_nothing_is_published(tmp_path):
     )
     assert proc.returncode == 3
     assert "no published marts" in proc.stderr and "make run" in proc.stderr
+
+
+def test_the_organisation_sees_a_small_team_wave_as_hidden_never_as_zero(dashboard, published_demo, period):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = dashboard
+    start, end = period
+    ((suppressed,),) = _query(
+        published_demo.published,
+        "select count(*) from marts.satisfaction_by_wave where is_suppressed and team_id <> '__all__' "
+        "and wave_date >= ? and wave_date < ?",
+        [start, add_months(end, 1)],
+    )
+    assert suppressed > 0  # the demo's smallest team answers too few surveys in some wave
+    with chromium(f"{WIDTH},1400") as driver:
+        driver.get(f"{base}/satisfaction?team=__all__&period={start:%Y-%m}..{end:%Y-%m}")
+        WebDriverWait(driver, RENDER_TIMEOUT, poll_frequency=0.2).until(
+            lambda d: (
+                len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"] .js-plotly-plot')) == 3
+            )
+        )
+        # Each of the three charts (satisfaction, eNPS, response rate) says so in every hidden cell.
+        cells = [t.text for t in driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot text")]
+        assert cells.count("hidden: fewer than 5 respondents") == 3 * suppressed
+        _save_screenshot(driver, OUTPUT / "dashboard" / "satisfaction-organisation.png")

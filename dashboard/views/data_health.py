@@ -78,8 +78,9 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
     page.tiles = [
         Tile(
             "Published",
-            ago(published_at.isoformat()),
-            help=f"{published_at:%Y-%m-%d %H:%M} UTC, by the run whose gates are listed below.",
+            f"{published_at:%d %b %H:%M}",
+            help=f"{published_at:%Y-%m-%d %H:%M} UTC ({ago(published_at.isoformat())}), by the run whose "
+            "gates are listed below.",
         ),
         Tile("Gates passed", number(passed), help="Raw-layer gates and dbt tests of the publishing run."),
         Tile("Gates failed", number(failed), delta_color="inverse"),
