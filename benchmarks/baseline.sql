@@ -325,6 +325,12 @@ left join teams on w.team_id = teams.team_id;
 
 -- ---------------------------------------------------------------- delivery_weekly
 
+-- Each item with a team once for it and once for the organisation ('__all__').
+create temp table team_work_items as
+select * from work_items_on_time where team_id is not null
+union all
+select * replace ('__all__' as team_id) from work_items_on_time where team_id is not null;
+
 create or replace table delivery_weekly as
 with bounds as (
     select
@@ -343,8 +349,7 @@ weeks as (
 created as (
     select team_id, cast(date_trunc('week', cast(timezone('UTC', created_at) as date)) as date) as week_start,
         count(*) as created_items
-    from work_items
-    where team_id is not null
+    from team_work_items
     group by all
 ),
 resolved as (
@@ -359,8 +364,8 @@ resolved as (
         quantile_cont(cycle_time_hours, 0.85) as cycle_time_p85_hours,
         count(is_on_time) as due_items,
         count(*) filter (where is_on_time) as on_time_items
-    from work_items_on_time
-    where team_id is not null and resolved_at is not null
+    from team_work_items
+    where resolved_at is not null
     group by all
 ),
 -- In-progress spans: creation to the first change, then change to change.
@@ -368,17 +373,15 @@ spans as (
     select w.issue_id, w.team_id, w.created_at as span_start, first_change.changed_at as span_end,
         case when first_change.issue_id is null then w.current_category else first_change.from_category end
             as category
-    from work_items as w
+    from team_work_items as w
     left join changes as first_change
         on w.issue_id = first_change.issue_id and first_change.sequence_number = 1
-    where w.team_id is not null
     union all
     select c.issue_id, w.team_id, c.changed_at,
-        lead(c.changed_at) over (partition by c.issue_id order by c.sequence_number),
+        lead(c.changed_at) over (partition by c.issue_id, w.team_id order by c.sequence_number),
         c.to_category
     from changes as c
-    inner join work_items as w on c.issue_id = w.issue_id
-    where w.team_id is not null
+    inner join team_work_items as w on c.issue_id = w.issue_id
 ),
 -- A span counts at each week end (the next Monday 00:00 UTC) in (span_start, span_end]:
 -- the weeks from the one holding span_start to the one ending on or before span_end.
@@ -415,7 +418,7 @@ select
     coalesce(resolved.due_items, 0) as due_items,
     coalesce(resolved.on_time_items, 0) as on_time_items,
     cast(resolved.on_time_items as double) / nullif(resolved.due_items, 0) as on_time_rate
-from teams
+from (select team_id from teams union all select '__all__') as teams
 cross join weeks
 left join created on teams.team_id = created.team_id and weeks.week_start = created.week_start
 left join resolved on teams.team_id = resolved.team_id and weeks.week_start = resolved.week_start
