@@ -47,9 +47,9 @@ dev: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 dashboard: $(VENV)/.runtime
 	$(BIN)/productops dashboard
 
-# Regenerate the README's dashboard pictures (docs/images/) with the browser test.
-screenshots: $(VENV)/.dev
-	PRODUCTOPS_SCREENSHOTS_DIR=$(CURDIR)/docs/images $(BIN)/pytest tests/test_dashboard.py -q
+# Regenerate the README's dashboard pictures (docs/images/) on the demo, timing each page's first render.
+screenshots: run $(VENV)/.dev
+	$(BIN)/python -m benchmarks.dashboard_render --rounds 1 --team payments --screenshots docs/images
 
 demo: $(VENV)/.runtime
 	$(BIN)/productops demo

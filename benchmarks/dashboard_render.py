@@ -1,13 +1,15 @@
 """Time to first render of each dashboard page, in headless Chromium.
 
-    python -m benchmarks.dashboard_render [--published PATH] [--team T] [--rounds N]
+    python -m benchmarks.dashboard_render [--published PATH] [--team T] [--rounds N] [--screenshots DIR]
 
 Starts `productops dashboard` on a free port against the published file (default
 PRODUCTOPS_PUBLISHED), then opens each page in a fresh browser session and
 measures from the request until every chart has drawn and the tiles show. The
 first page of the first round also pays for the server's cold start (imports,
 first queries); later rounds show the cached figures. Prints a table and
-writes benchmarks/output/dashboard-render.json.
+writes benchmarks/output/dashboard-render.json. With --screenshots, the first
+round also saves each page as DIR/dashboard-<page>.png (`make screenshots`
+writes the README's pictures to docs/images/ this way, on the full demo).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from dashboard.data import PublishedMarts
 from dashboard.model import Filters, available_months, default_end, parse_period, teams
 from dashboard.views import PAGES, address
-from tests.browser import chromium, free_port
+from tests.browser import chromium, free_port, save_full_page
 
 OUT = Path(__file__).resolve().parent / "output" / "dashboard-render.json"
 PLOTS = '[data-testid="stPlotlyChart"] .js-plotly-plot'
@@ -62,6 +64,7 @@ def main() -> int:
     parser.add_argument("--published", type=Path, default=None)
     parser.add_argument("--team", default=None, help="team id (default: the first team by name)")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--screenshots", type=Path, default=None, help="save each page here (first round)")
     args = parser.parse_args()
     published = (args.published or load_settings().published).resolve()
     marts = PublishedMarts(published)
@@ -76,7 +79,7 @@ def main() -> int:
     results: dict[str, list[float]] = {m.URL_PATH: [] for m in PAGES}
     try:
         startup = time.monotonic() - started
-        for _ in range(args.rounds):
+        for round_number in range(args.rounds):
             for module in PAGES:
                 with chromium("1400,1000") as driver:
                     began = time.monotonic()
@@ -88,6 +91,8 @@ def main() -> int:
                         )
                     )
                     results[module.URL_PATH].append(round(time.monotonic() - began, 2))
+                    if args.screenshots and round_number == 0:
+                        save_full_page(driver, args.screenshots / f"dashboard-{module.URL_PATH}.png")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

@@ -156,7 +156,7 @@ def kpi_trends(
         legend=SIDE_LEGEND,
         margin={"t": 80, "r": 150},
     )
-    fig.update_xaxes(tickformat="%b %y", nticks=6)
+    fig.update_xaxes(tickformat="%b %y", nticks=5)
     fig.update_annotations(font_size=13)
     return fig
 
@@ -354,16 +354,16 @@ def sprint_predictability(sprints: pd.DataFrame) -> go.Figure:
     labels = sprints["sprint_name"].str.replace("Sprint ", "#", regex=False)
     fig.add_trace(go.Bar(x=labels, y=sprints["committed_items"], name="committed", marker_color="#bfdbfe"))
     fig.add_trace(
-        go.Bar(x=labels, y=sprints["committed_completed_items"], name="committed and done", marker_color=TEAM)
+        go.Bar(x=labels, y=sprints["committed_completed_items"], name="done of them", marker_color=TEAM)
     )
     fig.add_trace(
-        go.Bar(x=labels, y=sprints["scope_added_items"], name="added after the start", marker_color="#fcd34d")
+        go.Bar(x=labels, y=sprints["scope_added_items"], name="added later", marker_color="#fcd34d")
     )
     fig.add_trace(
         go.Scatter(
             x=labels,
             y=sprints["planning_accuracy"],
-            name="planning accuracy",
+            name="accuracy",
             mode="lines+markers",
             line={"color": INK},
             hovertemplate="%{x}: %{y:.0%}<extra></extra>",
@@ -441,6 +441,10 @@ def tool_trend(frame: pd.DataFrame, y: str, title: str, tools: pd.DataFrame, day
         template=TEMPLATE, title=title, height=250 * rows + 90, legend=SIDE_LEGEND, margin={"t": 80, "r": 160}
     )
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    # One time window for every panel, so the tools compare at a glance.
+    fig.update_xaxes(
+        range=[start - timedelta(days=days / 2), end + timedelta(days=days / 2)], tickformat="%b %y", nticks=5
+    )
     fig.update_annotations(font_size=13)
     return fig
 

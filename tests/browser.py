@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,3 +55,19 @@ def chromium(window: str = "1600,1000") -> Iterator:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def save_full_page(driver, path: Path, width: int = 1400) -> None:
+    """The whole Streamlit page, not just the window, as a 256-colour PNG (small enough to commit)."""
+    from PIL import Image
+
+    height = driver.execute_script(
+        "const main = document.querySelector('[data-testid=\"stMain\"]');"
+        "return Math.max(main ? main.scrollHeight : 0, document.body.scrollHeight);"
+    )
+    driver.set_window_size(width, min(int(height) + 120, 8000))
+    time.sleep(1.5)  # Plotly lays its charts out again for the new size
+    path.parent.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(path))
+    with Image.open(path) as image:
+        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)

@@ -3,8 +3,9 @@ headless Chromium.
 
 Each page must draw all its charts (Plotly) with no error, and one number it shows must equal
 the same number queried from the published marts here, independently of the dashboard's code.
-A screenshot of each page goes to test-output/ (`make screenshots` writes them to docs/images/
-for the README), and the time to first render of each page to test-output/dashboard-render.json.
+A screenshot of each page goes to test-output/dashboard/, and the time to first render of each
+page to test-output/dashboard-render.json. (The README's pictures come from `make screenshots`,
+on the full demo: benchmarks/dashboard_render.py.)
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ import pytest
 from dashboard.data import PublishedMarts
 from dashboard.model import Filters, add_months
 from dashboard.views import PAGES, address
-from tests.browser import chromium, free_port
+from tests.browser import chromium, free_port, save_full_page
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output"
-# `make screenshots` points this at docs/images/.
-SCREENSHOTS = Path(os.environ.get("PRODUCTOPS_SCREENSHOTS_DIR", OUTPUT / "dashboard"))
+SCREENSHOTS = OUTPUT / "dashboard"
 TEAM = "payments"
 WIDTH = 1400
 RENDER_TIMEOUT = 120
@@ -160,22 +160,6 @@ def _shown_tiles(driver) -> dict[str, str]:
     return tiles
 
 
-def _save_screenshot(driver, path: Path) -> None:
-    """The whole page, not just the window; a 256-colour PNG keeps the README's pictures small."""
-    from PIL import Image
-
-    height = driver.execute_script(
-        "const main = document.querySelector('[data-testid=\"stMain\"]');"
-        "return Math.max(main ? main.scrollHeight : 0, document.body.scrollHeight);"
-    )
-    driver.set_window_size(WIDTH, min(int(height) + 120, 8000))
-    time.sleep(1.5)  # Plotly re-lays its charts out for the new size
-    path.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(path))
-    with Image.open(path) as image:
-        image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
-
-
 def test_every_page_renders_its_charts_and_the_marts_numbers(dashboard, published_demo, period):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -203,7 +187,7 @@ def test_every_page_renders_its_charts_and_the_marts_numbers(dashboard, publishe
                 WebDriverWait(driver, RENDER_TIMEOUT, poll_frequency=0.1).until(rendered)
                 timings[module.URL_PATH] = round(time.monotonic() - began, 2)
             finally:
-                _save_screenshot(driver, SCREENSHOTS / f"dashboard-{module.URL_PATH}.png")
+                save_full_page(driver, SCREENSHOTS / f"dashboard-{module.URL_PATH}.png")
             errors = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
             assert not errors, f"{module.TITLE}: {errors[0].text[:2000]}"
             plots = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stPlotlyChart"] .js-plotly-plot')
@@ -253,4 +237,4 @@ def test_the_organisation_sees_a_small_team_wave_as_hidden_never_as_zero(dashboa
         # Each of the three charts (satisfaction, eNPS, response rate) says so in every hidden cell.
         cells = [t.text for t in driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot text")]
         assert cells.count("hidden: fewer than 5 respondents") == 3 * suppressed
-        _save_screenshot(driver, OUTPUT / "dashboard" / "satisfaction-organisation.png")
+        save_full_page(driver, OUTPUT / "dashboard" / "satisfaction-organisation.png")

@@ -158,8 +158,11 @@ def tiles(frame: pd.DataFrame, filters: Filters) -> list[Tile]:
         value = team[column].iloc[0] if not team.empty else None
         change = team[f"{column}_change"].iloc[0] if not team.empty else None
         beside = None
-        if not filters.is_org:
-            beside = f"Organisation: {fmt(org[column].iloc[0]) if not org.empty else '—'}"
+        org_value = org[column].iloc[0] if not org.empty and column in org else None
+        if not filters.is_org and org_value is not None and pd.notna(org_value):
+            beside = f"Organisation: {fmt(org_value)}"
+        if change is not None and pd.notna(change) and change == 0:
+            direction = "off"  # no change: no green or red arrow
         trend = frame[frame["who"] == own][column].dropna().tolist() if column in frame else []
         result.append(
             Tile(label, fmt(value), change_fmt(change), direction, help_text, beside, trend or None)
