@@ -123,3 +123,18 @@ def test_an_organisation_report_and_bad_arguments(published_demo, tmp_path):
         build_report(marts, "no-such-team", None)
     with pytest.raises(ValueError, match="expected YYYY-MM"):
         build_report(marts, None, "last quarter")
+
+
+def test_the_publish_step_leaves_its_run_record_beside_the_marts(published_demo):
+    """The Data health page's source: the publishing run's gates and sources, beside the marts."""
+    import json
+
+    beside = PublishedMarts(published_demo.published).run_record()
+    cli_record = json.loads((published_demo.warehouse.parent / "logs" / "last_run.json").read_text())
+    assert beside["run_id"] == cli_record["run_id"]
+    assert beside["published_rows"] == cli_record["published_rows"]
+    # Every gate and dbt test of the run, as the CLI recorded them at its end.
+    assert sorted((g["asset"], g["check"], g["passed"]) for g in beside["gates"]) == sorted(
+        (g["asset"], g["check"], g["passed"]) for g in cli_record["gates"]
+    )
+    assert {s["source"] for s in beside["sources"]} == {s["source"] for s in cli_record["sources"]}

@@ -77,8 +77,8 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
     )
     page.tiles = [
         Tile(
-            "Published",
-            f"{published_at:%d %b %H:%M}",
+            f"Published {published_at:%d %b %Y}",
+            f"{published_at:%H:%M} UTC",
             help=f"{published_at:%Y-%m-%d %H:%M} UTC ({ago(published_at.isoformat())}), by the run whose "
             "gates are listed below.",
         ),
