@@ -574,11 +574,24 @@ def test_satisfaction_roll_up_never_reveals_a_suppressed_team(con):
     assert leftover and all(rest == 0 for _, rest in leftover)
 
 
-def test_team_marts_keep_the_roll_up_apart(con):
-    # the scorecard is per team: no organisation row, so nothing is counted twice
-    assert con.execute(
-        "select count(*) from marts.team_scorecard_monthly where team_id = '__all__'"
-    ).fetchall() == [(0,)]
+def test_the_scorecard_puts_the_organisation_beside_the_teams(con):
+    # one organisation row a month whose throughput is the teams' sum: nothing counted twice
+    months = con.execute(
+        """
+        select month_start,
+            count(*) filter (where team_id = '__all__'),
+            sum(throughput) filter (where team_id <> '__all__'),
+            sum(throughput) filter (where team_id = '__all__')
+        from marts.team_scorecard_monthly group by month_start
+        """
+    ).fetchall()
+    assert months and all(n == 1 and teams == org for _, n, teams, org in months)
+    april = one(
+        con,
+        "select * from marts.team_scorecard_monthly where team_id = '__all__' and month_start = '2024-04-01'",
+    )
+    # the Q1 wave's organisation row: only payments is shown
+    assert april["survey_wave"] == "2024-Q1" and april["satisfaction_score"] == pytest.approx(62.5)
     assert con.execute("select count(*) from marts.dim_teams where team_id = '__all__'").fetchall() == [(0,)]
 
 
@@ -755,6 +768,7 @@ def test_metric_edge_cases_have_unit_tests(manifest):
         "satisfaction_organisation_rollup_after_suppression",
         "improvement_organisation_rollup_and_partial_month",
         "wip_aging_against_the_team_cycle_time_percentiles",
+        "scorecard_organisation_row_pools_the_teams",
     }
     assert required <= set(unit_tests)
 

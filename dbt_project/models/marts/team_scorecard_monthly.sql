@@ -48,6 +48,73 @@ teams as (
 
 ),
 
+team_items as (
+
+    -- each item for its team and again for the organisation row
+    {{ with_organisation_rows('work_items') }}
+
+),
+
+team_sprints as (
+
+    {{ with_organisation_rows('sprints') }}
+
+),
+
+adoption_rows as (
+
+    -- the organisation pools every team's people each tool-week
+    select
+        team_id,
+        tool_id,
+        week_start,
+        is_rolled_out,
+        adoption_rate
+
+    from adoption
+
+    union all
+
+    select
+        {{ organisation_team_id() }} as team_id,
+        tool_id,
+        week_start,
+        is_rolled_out,
+        cast(sum(active_users) as {{ type_double() }}) / nullif(sum(headcount), 0) as adoption_rate
+
+    from adoption
+
+    group by tool_id, week_start, is_rolled_out
+
+),
+
+stickiness_rows as (
+
+    -- the organisation pools every team's person-days and monthly users each tool-month
+    select
+        team_id,
+        tool_id,
+        month_start,
+        is_rolled_out,
+        stickiness
+
+    from adoption_by_month
+
+    union all
+
+    select
+        {{ organisation_team_id() }} as team_id,
+        tool_id,
+        month_start,
+        is_rolled_out,
+        sum(avg_daily_active_users) / nullif(sum(monthly_active_users), 0) as stickiness
+
+    from adoption_by_month
+
+    group by tool_id, month_start, is_rolled_out
+
+),
+
 area_months as (
 
     select {{ month_start('week_start') }} as month_start from delivery
@@ -81,11 +148,11 @@ months as (
 team_months as (
 
     select
-        teams.team_id,
+        team_ids.team_id,
         months.month_start,
         {{ dbt.dateadd('month', 1, 'months.month_start') }} as next_month_start
 
-    from teams
+    from ({{ team_ids_with_organisation('teams') }}) as team_ids
 
     cross join months
 
@@ -103,11 +170,9 @@ delivery_monthly as (
         cast(count(case when is_on_time then 1 end) as {{ type_double() }})
         / nullif(count(case when is_on_time is not null then 1 end), 0) as on_time_rate
 
-    from work_items
+    from team_items
 
-    where
-        team_id is not null
-        and resolved_at is not null
+    where resolved_at is not null
 
     group by team_id, {{ month_start(utc_date('resolved_at')) }}
 
@@ -123,11 +188,9 @@ sprints_monthly as (
         cast(sum(committed_completed_items) as {{ type_double() }})
         / nullif(sum(committed_items), 0) as planning_accuracy
 
-    from sprints
+    from team_sprints
 
-    where
-        is_closed
-        and team_id is not null
+    where is_closed
 
     group by team_id, {{ month_start(utc_date('completed_at')) }}
 
@@ -141,7 +204,7 @@ adoption_rates as (
         {{ month_start('week_start') }} as month_start,
         avg(adoption_rate) as adoption_rate
 
-    from adoption
+    from adoption_rows
 
     where is_rolled_out
 
@@ -157,7 +220,7 @@ stickiness_monthly as (
         month_start,
         avg(stickiness) as stickiness
 
-    from adoption_by_month
+    from stickiness_rows
 
     where
         is_rolled_out
