@@ -111,40 +111,8 @@ def load(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
         """,
         [ORG, filters.team_id, ORG, add_months(filters.start, -1), filters.until],
     )
-    if not (frame["who"] == "org").any():
-        frame = pd.concat([frame, _org_from_rollups(marts, filters)], ignore_index=True)
     frame["month_start"] = pd.to_datetime(frame["month_start"])
     return frame
-
-
-def _org_from_rollups(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
-    """The organisation's side where the scorecard mart has no organisation row: the improvement
-    and satisfaction KPIs from those marts' roll-ups (team_id __all__), each month with the
-    newest wave up to it, as the scorecard mart takes it."""
-    return marts.frame(
-        """
-        with months as (
-            select distinct month_start, month_start + interval 1 month as month_end
-            from team_scorecard_monthly where month_start >= ? and month_start < ?
-        ),
-        improvement as (
-            select month_start, completion_rate, open_action_age_p50_days
-            from improvement_monthly where team_id = ?
-        ),
-        waves as (
-            select wave_date, satisfaction_score, enps, response_rate
-            from satisfaction_by_wave where team_id = ? and not is_suppressed
-        )
-        select
-            m.month_start, i.completion_rate, i.open_action_age_p50_days,
-            w.satisfaction_score, w.enps, w.response_rate, 'org' as who
-        from months as m
-        left join improvement as i on m.month_start = i.month_start
-        asof left join waves as w on m.month_end > w.wave_date
-        order by m.month_start
-        """,
-        [add_months(filters.start, -1), filters.until, ORG, ORG],
-    )
 
 
 def tiles(frame: pd.DataFrame, filters: Filters) -> list[Tile]:
