@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 export DO_NOT_TRACK := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster
 
-.PHONY: run test dev demo lint lock clean
+.PHONY: run test dev demo lint lock clean dashboard screenshots
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -38,19 +38,27 @@ run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 # Two workers, one test module each at a time (module fixtures such as a demo run stay shared).
 PYTEST_WORKERS ?= 2
 test: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests benchmarks
+	$(BIN)/ruff check ingestion orchestration dashboard tests benchmarks
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 dev: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
 	$(BIN)/dagster dev -m orchestration.definitions
 
+# The dashboard on the published marts (after `make run`): http://127.0.0.1:8501
+dashboard: $(VENV)/.runtime
+	$(BIN)/productops dashboard
+
+# Regenerate the README's dashboard pictures (docs/images/) on the demo, timing each page's first render.
+screenshots: run $(VENV)/.dev
+	$(BIN)/python -m benchmarks.dashboard_render --rounds 1 --team payments --screenshots docs/images
+
 demo: $(VENV)/.runtime
 	$(BIN)/productops demo
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check ingestion orchestration tests benchmarks
-	$(BIN)/ruff format --check ingestion orchestration tests
+	$(BIN)/ruff check ingestion orchestration dashboard tests benchmarks
+	$(BIN)/ruff format --check ingestion orchestration dashboard tests
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 # The benchmark: `make bench SCALE=M` (S, M, L or a demo scale factor); figures in benchmarks/output/.

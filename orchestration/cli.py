@@ -5,6 +5,8 @@ productops run [--source NAME]                      run the whole pipeline (or o
 productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
 productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
 productops scorecard --team T [--month YYYY-MM]     one team's month at a glance, from the published marts
+productops dashboard [--port N]                     the dashboard on the published marts
+productops report [--team T] [--period P] --out F   the same charts in one self-contained HTML file
 productops --version
 
 A `.env` file in the working directory is read first; variables already set
@@ -545,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
     scorecard.add_argument("--team", required=True, help="team id or name (an unknown one lists them all)")
     scorecard.add_argument("--month", metavar="YYYY-MM", help="the month (default: the latest complete one)")
     scorecard.set_defaults(func=cmd_scorecard)
+    from dashboard.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

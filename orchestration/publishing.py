@@ -36,6 +36,12 @@ STORAGE_VERSION = "v1.0.0"
 # name -> description.
 PARQUET_DESCRIPTION_KEY = "productops.description"
 PARQUET_COLUMN_DESCRIPTIONS_KEY = "productops.column_descriptions"
+# The record of the run that published (its gates and sources), for readers such as the dashboard.
+PUBLISHED_RECORD_NAME = "last_run.json"
+
+
+def published_record_path(published: Path) -> Path:
+    return published.parent / PUBLISHED_RECORD_NAME
 
 
 @dataclass(frozen=True)

@@ -11,41 +11,22 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium, free_port
 from tests.conftest import PIPELINE_VARS
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LOCATION = "orchestration.definitions"  # `-m orchestration.definitions` names the code location
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Tall enough for the whole marts graph (18 marts) without scrolling.
-    "--window-size=1600,4400",
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# Tall enough for the whole marts graph (18 marts) without scrolling.
+WINDOW = "1600,4400"
 
 
 def _wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
@@ -79,7 +60,7 @@ def webserver(tmp_path_factory, demo_org):
         DAGSTER_HOME=str(home),
         DO_NOT_TRACK="1",
     )
-    port = _free_port()
+    port = free_port()
     log = OUTPUT / "dagster-webserver.log"
     with log.open("w") as sink:
         webserver_bin = str(Path(sys.executable).parent / "dagster-webserver")
@@ -117,27 +98,8 @@ def webserver(tmp_path_factory, demo_org):
 
 @pytest.fixture
 def browser():
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.fail(
-            f"headless Chromium is needed for the UI test and {', '.join(missing)} is missing: "
-            "install Debian's packages with `apt-get install -y chromium chromium-driver` "
-            "(.ci/run does this before the tests)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
+    with chromium(WINDOW) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def _expected_mart_checks() -> dict[str, int]:

@@ -1,14 +1,18 @@
 """The publish step: the marts reach readers only from a run whose gates all passed."""
 
 import logging
+import time
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from orchestration.defs.dbt import productops_dbt
 from orchestration.defs.sources import RAW_STREAMS
 from orchestration.gates.ledger import unvalidated_counts
-from orchestration.publishing import publish_marts
+from orchestration.publishing import publish_marts, published_record_path
 from orchestration.resources import WarehouseResource
+from orchestration.run_record import RunRecord, gate_results, now_iso, write_record
+from orchestration.status import read_source_states
 
 MART_KEYS = [spec.key for spec in productops_dbt.specs if spec.group_name == "marts"]
 RAW_TABLE_SOURCES = {
@@ -45,6 +49,35 @@ def publish_blockers(context: dg.AssetExecutionContext, unvalidated: dict[str, i
     return blockers
 
 
+def _record_publishing_run(
+    context: dg.AssetExecutionContext, rows: dict[str, int], sources: list[dict], published
+) -> None:
+    """Beside the marts, what readers may want to know of the run that published them: its gates
+    and each source's last load (the dashboard's Data health page reads it; the pipeline's own
+    `logs/last_run.json` is out of their reach)."""
+    run = context.instance.get_run_record_by_id(context.run.run_id)
+    events = context.instance.get_records_for_run(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    started = run.start_time if run and run.start_time else None
+    record = RunRecord(
+        run_id=context.run.run_id,
+        status="success",
+        started_at=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds") if started else "",
+        finished_at=now_iso(),
+        duration_seconds=round(time.time() - started, 1) if started else 0.0,
+        trigger=context.run.tags.get("productops/trigger")
+        or context.run.tags.get("dagster/schedule_name")
+        or context.run.tags.get("dagster/sensor_name")
+        or "ui",
+        published=str(published),
+        published_rows=rows,
+        sources=sources,
+        gates=gate_results(r.event_log_entry.dagster_event for r in events),
+    )
+    write_record(record, published_record_path(published))
+
+
 @dg.asset(
     key=dg.AssetKey(["published", "productops"]),
     deps=MART_KEYS,
@@ -66,6 +99,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 allow_retries=False,
             )
         published = publish_marts(con, settings.published, [key.path[-1] for key in MART_KEYS])
+        _record_publishing_run(context, published.rows, read_source_states(con), settings.published)
     progress.info("published %d marts to %s", len(published.rows), published.database)
     return dg.MaterializeResult(
         metadata={
