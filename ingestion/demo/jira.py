@@ -25,7 +25,7 @@ from ingestion.demo.catalog import (
     TEAM_BY_ID,
     JiraProject,
 )
-from ingestion.demo.flow import OPS_PROFILE, PROFILES, cycle_factor_for
+from ingestion.demo.flow import OPS_PROFILE, PROFILES, cycle_factor_for, label_story_action
 from ingestion.demo.jira_reference import (
     AUTOMATION_USER,
     BASE,
@@ -349,7 +349,9 @@ def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> 
         if project.scrum:
             sprints_of[project.key] = plan_sprints(project.key, board_id, sprint_id, tz, window)
             board_id, sprint_id = board_id + 1, sprint_id + len(sprints_of[project.key])
-        for number, item in enumerate(plan_items(rng, spec, window, org), start=1):
+        planned = plan_items(rng, spec, window, org)
+        label_story_action(planned, project.team_id, window)
+        for number, item in enumerate(planned, start=1):
             _close_instantly(rng, item)
             issues.append(JiraIssue(project=project, item=item, key=f"{project.key}-{number}"))
 

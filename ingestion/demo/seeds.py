@@ -20,8 +20,25 @@ SEED_COLUMNS: dict[str, tuple[str, ...]] = {
     "ownership.csv": ("source", "container", "team_id"),
     "tools.csv": ("tool_id", "tool_name", "aliases", "rollout_date"),
     "status_mapping.csv": ("source", "project", "issue_type", "raw_status", "status_category"),
-    "improvement_labels.csv": ("source", "label"),
+    "improvement_labels.csv": ("source", "label", "kpi"),
+    "kpi_targets.csv": ("scope", "kpi", "direction", "target", "at_risk_band"),
 }
+
+# What the demo's product-ops lead aims for: one org-wide row per KPI, and a
+# tighter cycle-time target for payments once it has Copilot.
+KPI_TARGETS: tuple[tuple[str, ...], ...] = (
+    ("*", "cycle_time_p85_days", "lower_is_better", "10", "14"),
+    ("*", "lead_time_p85_days", "lower_is_better", "21", "30"),
+    ("*", "on_time_rate", "higher_is_better", "0.8", "0.6"),
+    ("*", "throughput", "higher_is_better", "3", "2"),
+    ("*", "adoption_rate:notion", "higher_is_better", "0.7", "0.5"),
+    ("*", "adoption_rate:copilot", "higher_is_better", "0.6", "0.4"),
+    ("*", "satisfaction_score", "higher_is_better", "65", "55"),
+    ("*", "enps", "higher_is_better", "20", "0"),
+    ("*", "response_rate", "higher_is_better", "0.7", "0.5"),
+    ("*", "completion_rate", "higher_is_better", "0.8", "0.5"),
+    ("payments", "cycle_time_p85_days", "lower_is_better", "7", "10"),
+)
 
 
 def _rows(org: Org, window: Window) -> dict[str, list[tuple[str, ...]]]:
@@ -62,12 +79,14 @@ def _rows(org: Org, window: Window) -> dict[str, list[tuple[str, ...]]]:
             for t in TOOLS
         ],
         "status_mapping.csv": mapping,
-        "improvement_labels.csv": [("*", "retro-action"), ("*", "improvement")],
+        # `kpi` empty: these labels mark actions; a `kpi:<name>` label on the item names its KPI.
+        "improvement_labels.csv": [("*", "retro-action", ""), ("*", "improvement", "")],
+        "kpi_targets.csv": list(KPI_TARGETS),
     }
 
 
 def write_seeds(seeds_dir: Path, org: Org, window: Window) -> dict[str, int]:
-    """Write the six seed files; returns data rows per file."""
+    """Write the seed files; returns data rows per file."""
     counts = {}
     for name, rows in _rows(org, window).items():
         write_text(seeds_dir / name, csv_text([SEED_COLUMNS[name], *rows]))
