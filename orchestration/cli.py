@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.config import ConfigError, Settings, load_settings
+from orchestration.forecast_cli import add_forecast_parser
 from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
@@ -350,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows to show in the table (default 100; --csv writes all)",
     )
     query.set_defaults(func=cmd_query)
+    add_forecast_parser(sub)
     return parser
 
 

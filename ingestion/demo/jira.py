@@ -22,6 +22,7 @@ from ingestion.demo.catalog import (
     JIRA_ISSUES_AT_SCALE_1,
     JIRA_PROJECTS,
     OPS_TEAMS,
+    STORY_TEAM,
     TEAM_BY_ID,
     JiraProject,
 )
@@ -334,6 +335,7 @@ def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> 
     issues: list[JiraIssue] = []
     sprints_of: dict[str, list[Sprint]] = {}
     sprint_id, board_id = 1, 1
+    story_labelled = False
     for project in JIRA_PROJECTS:
         tz = zone(project.time_zone)
         spec = ContainerSpec(
@@ -350,7 +352,8 @@ def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> 
             sprints_of[project.key] = plan_sprints(project.key, board_id, sprint_id, tz, window)
             board_id, sprint_id = board_id + 1, sprint_id + len(sprints_of[project.key])
         planned = plan_items(rng, spec, window, org)
-        label_story_action(planned, project.team_id, window)
+        if project.team_id == STORY_TEAM and not story_labelled:  # one action, in the team's first project
+            story_labelled = label_story_action(planned, window)
         for number, item in enumerate(planned, start=1):
             _close_instantly(rng, item)
             issues.append(JiraIssue(project=project, item=item, key=f"{project.key}-{number}"))
