@@ -48,6 +48,9 @@ MARTS = (
     "adoption_monthly",
     "tool_adoption_by_team",
     "tool_adoption",
+    "kpi_status",
+    "kpi_alerts",
+    "improvement_impact",
 )
 
 

@@ -146,6 +146,9 @@ def test_every_public_mart_is_built(con):
         "adoption_monthly",
         "tool_adoption_by_team",
         "tool_adoption",
+        "kpi_status",
+        "kpi_alerts",
+        "improvement_impact",
     }
     schemas = {
         row[0]
@@ -588,7 +591,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 17
+    assert len(models) == 20
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name
