@@ -302,7 +302,7 @@ def test_weekly_digest_of_one_team_reads_well(published_demo, tmp_path, smtp_ser
     assert "Open alerts" in payments.text
     assert {n.team_id for n in notes} >= {"payments", "infra"}
     infra = next(n for n in notes if n.team_id == "infra")
-    assert "response_rate" in infra.text and "· no data" in infra.text  # suppressed: never judged
+    assert "response_rate" in infra.text and "· not judged" in infra.text  # suppressed: never judged
     channel = EmailChannel("127.0.0.1", controller.port, "p@example.com", ("lead@example.com",), timeout=2)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         assert len(deliver(con, notes, [channel], "r").sent) == len(notes)

@@ -50,7 +50,12 @@ problems as (
     from numbered
     where
         kpi is null
-        or (kpi not in ('{{ kpi_names() | join("', '") }}') and not starts_with(kpi, 'adoption_rate:'))
+        or (
+            kpi not in (
+                '{{ kpi_names() | join("', '") }}'
+            )
+            and not starts_with(kpi, 'adoption_rate:')
+        )
     union all
     select
         line,

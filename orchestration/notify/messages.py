@@ -79,7 +79,7 @@ def digest_text(team_id: str, week_label: str, statuses: Sequence[Row], alerts: 
             kpi = s["kpi"]
             target_sign = "≥" if s["direction"] == "higher_is_better" else "≤"
             trend = f" ({s['trend']})" if s["trend"] else ""
-            move = arrow(s["value"], s["previous_value"])
+            move = arrow(s["value"], s["previous_value"]) if s["trend"] else " "
             lines.append(
                 f"  {kpi:<{width}}  {format_value(kpi, s['value']):>7} {move}"
                 f"  {STATUS_MARKS[s['status']]:<14} target {target_sign} {format_value(kpi, s['target'])}"

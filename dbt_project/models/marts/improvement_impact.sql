@@ -125,8 +125,8 @@ before_values as (
         on
             windows.team_id = usable_values.team_id
             and windows.kpi = usable_values.kpi
-            and usable_values.period_start >= windows.before_start
-            and usable_values.period_end <= windows.before_end
+            and windows.before_start <= usable_values.period_start
+            and windows.before_end >= usable_values.period_end
 
     group by windows.source, windows.work_item_id, windows.kpi
 
@@ -149,8 +149,8 @@ after_values as (
         on
             windows.team_id = usable_values.team_id
             and windows.kpi = usable_values.kpi
-            and usable_values.period_start >= windows.after_start
-            and usable_values.period_end <= windows.after_end
+            and windows.after_start <= usable_values.period_start
+            and windows.after_end >= usable_values.period_end
 
     group by windows.source, windows.work_item_id, windows.kpi
 
