@@ -38,14 +38,14 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     }
     as_of = demo_as_of_date(settings)
     if as_of:
-        env["PRODUCTOPS_KPI_AS_OF_DATE"] = as_of
+        env["PRODUCTOPS_AS_OF_DATE"] = as_of
     return env
 
 
 def demo_as_of_date(settings: Settings) -> str | None:
-    """The demo's last day of history: its KPIs are judged as of then, not today."""
+    """The demo's last day of history: its marts are built as of then (dbt var as_of_date)."""
     if not settings.demo_mode:
-        return os.environ.get("PRODUCTOPS_KPI_AS_OF_DATE") or None
+        return os.environ.get("PRODUCTOPS_AS_OF_DATE") or None
     try:
         summary = json.loads((settings.demo_dir / "generator.json").read_text())
     except (OSError, ValueError):

@@ -8,10 +8,18 @@ that holds the old file open on the old file (POSIX keeps an open file's
 contents until it is closed), so a reader sees the previous complete state or
 the new one, never a half-built one. The pipeline never opens the published
 file itself, so a reader's lock never stands in its way.
+
+Every reader must be able to open the copy: it is written in DuckDB's oldest
+storage format that DuckDB 2.0 can write (readable by DuckDB 1.0 and later,
+so by the DuckDB CLI, DuckDB for Node and the BI drivers built on 1.x), and
+it carries the marts' descriptions (dbt's YAML, persisted as comments in the
+pipeline's file) as table and column comments, and in each Parquet file's
+key-value metadata.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +29,13 @@ import duckdb
 
 MARTS_SCHEMA = "marts"
 TMP_SUFFIX = ".tmp"
+# DuckDB 2.0 writes storage format 69 by default, which no DuckDB 1.x opens; this,
+# the oldest format 2.0 writes, opens in DuckDB 1.0.0 to 2.0 (0.10 and older cannot).
+STORAGE_VERSION = "v1.0.0"
+# Parquet key-value metadata: the table's description, and a JSON object of column
+# name -> description.
+PARQUET_DESCRIPTION_KEY = "productops.description"
+PARQUET_COLUMN_DESCRIPTIONS_KEY = "productops.column_descriptions"
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,55 @@ def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         [MARTS_SCHEMA],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class Descriptions:
+    table: str | None
+    columns: dict[str, str]
+
+
+def mart_descriptions(con: duckdb.DuckDBPyConnection, table: str) -> Descriptions:
+    """A mart's descriptions as dbt persisted them (persist_docs) in the pipeline's file."""
+    scope = [MARTS_SCHEMA, table]
+    tables = con.execute(
+        "select comment from duckdb_tables() where database_name = current_database()"
+        " and schema_name = ? and table_name = ?",
+        scope,
+    ).fetchall()
+    columns = con.execute(
+        "select column_name, comment from duckdb_columns() where database_name = current_database()"
+        " and schema_name = ? and table_name = ? and comment is not null order by column_index",
+        scope,
+    ).fetchall()
+    return Descriptions(table=tables[0][0] if tables else None, columns=dict(columns))
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal (COMMENT ON and COPY options take no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _comment_statements(relation: str, descriptions: Descriptions) -> list[str]:
+    statements = []
+    if descriptions.table:
+        statements.append(f"comment on table {relation} is {sql_string(descriptions.table)}")
+    for column, text in descriptions.columns.items():
+        statements.append(f"comment on column {relation}.{_ident(column)} is {sql_string(text)}")
+    return statements
+
+
+def _parquet_metadata(descriptions: Descriptions) -> str:
+    """The kv_metadata option of COPY ... (format parquet)."""
+    entries = {
+        PARQUET_DESCRIPTION_KEY: descriptions.table or "",
+        PARQUET_COLUMN_DESCRIPTIONS_KEY: json.dumps(descriptions.columns, ensure_ascii=False),
+    }
+    return "{" + ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in entries.items()) + "}"
 
 
 def _tmp(final: Path) -> Path:
@@ -66,21 +130,28 @@ def publish_marts(con: duckdb.DuckDBPyConnection, target: Path, tables: list[str
     _remove_stale_tmp_files(target.parent, [target.name, *(p.name for p in parquet.values())])
     staged = [(_tmp(target), target), *((_tmp(p), p) for p in parquet.values())]
     rows: dict[str, int] = {}
+    descriptions = {table: mart_descriptions(con, table) for table in tables}
     try:
         staging_db = staged[0][0]
-        con.execute(f"attach '{staging_db}' as publish_target")
+        con.execute(f"attach '{staging_db}' as publish_target (storage_version '{STORAGE_VERSION}')")
         try:
             con.execute(f"create schema publish_target.{MARTS_SCHEMA}")
             for table in tables:
                 source, copy = f"{MARTS_SCHEMA}.{table}", f"publish_target.{MARTS_SCHEMA}.{table}"
                 con.execute(f"create table {copy} as select * from {source}")
+                for statement in _comment_statements(copy, descriptions[table]):
+                    con.execute(statement)
                 rows[table] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
             # Everything into the file itself: a reader must not need a WAL.
             con.execute("checkpoint publish_target")
         finally:
             con.execute("detach publish_target")
         for tmp, final in staged[1:]:
-            con.execute(f"copy {MARTS_SCHEMA}.{final.stem} to '{tmp}' (format parquet, compression zstd)")
+            metadata = _parquet_metadata(descriptions[final.stem])
+            con.execute(
+                f"copy {MARTS_SCHEMA}.{final.stem} to '{tmp}'"
+                f" (format parquet, compression zstd, kv_metadata {metadata})"
+            )
         # Every file is complete before the first rename; each rename is atomic.
         for tmp, final in staged:
             os.replace(tmp, final)

@@ -48,6 +48,7 @@ MARTS = (
     "adoption_monthly",
     "tool_adoption_by_team",
     "tool_adoption",
+    "wip_aging",
     "kpi_status",
     "kpi_alerts",
     "improvement_impact",

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -146,6 +146,7 @@ def test_every_public_mart_is_built(con):
         "adoption_monthly",
         "tool_adoption_by_team",
         "tool_adoption",
+        "wip_aging",
         "kpi_status",
         "kpi_alerts",
         "improvement_impact",
@@ -490,6 +491,118 @@ def test_open_action_age(con):
     assert ops3["open_age_days"] > 900  # measured now (the run), not at a month end
 
 
+# ------------------------------------------- partial periods and roll-ups
+
+# Each periodic mart: its period column and the period's length.
+PERIODIC_MARTS = {
+    "delivery_weekly": ("week_start", timedelta(days=7)),
+    "adoption_weekly": ("week_start", timedelta(days=7)),
+    "adoption_monthly": ("month_start", None),
+    "improvement_monthly": ("month_start", None),
+    "team_scorecard_monthly": ("month_start", None),
+    "satisfaction_by_wave": ("wave_date", timedelta(days=14)),  # var survey_wave_days
+}
+
+
+def _period_end(start: date, length: timedelta | None) -> date:
+    if length is not None:
+        return start + length
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+
+
+@pytest.mark.parametrize("mart", sorted(PERIODIC_MARTS))
+def test_is_complete_is_false_only_for_the_period_under_way(con, mart):
+    """The fixture build ran without as_of_date: the as-of date is the day of the build."""
+    column, length = PERIODIC_MARTS[mart]
+    today = con.execute("select current_date").fetchall()[0][0]
+    rows = con.execute(f"select {column}, is_complete from marts.{mart}").fetchall()
+    assert rows, mart
+    for start, is_complete in rows:
+        assert is_complete is (_period_end(start, length) <= today), (mart, start)
+
+
+def test_the_month_under_way_is_marked_partial(con):
+    # OPS-3 is still open, so improvement_monthly runs to the current month: the only partial one
+    partial = con.execute(
+        "select distinct month_start from marts.improvement_monthly where not is_complete"
+    ).fetchall()
+    today = con.execute("select current_date").fetchall()[0][0]
+    assert partial == [(today.replace(day=1),)]
+
+
+def test_delivery_and_improvement_roll_ups_pool_every_team(con):
+    for mart, period, counts in (
+        ("delivery_weekly", "week_start", ["created_items", "throughput", "canceled_items", "wip_end"]),
+        ("improvement_monthly", "month_start", ["actions_opened", "actions_closed", "open_actions_end"]),
+    ):
+        sums = ", ".join(
+            f"sum({c}) filter (where team_id <> '__all__') = sum({c}) filter (where team_id = '__all__')"
+            for c in counts
+        )
+        rows = con.execute(
+            f"select {period}, count(*) filter (where team_id = '__all__'), {sums}"
+            f" from marts.{mart} group by {period}"
+        ).fetchall()
+        assert rows and all(row[1] == 1 and all(row[2:]) for row in rows), mart
+    # week of 2024-04-01: PAY-1 (lead 698 h) and PAY-2 (254.5 h) for payments, nothing else resolved
+    org = one(
+        con, "select * from marts.delivery_weekly where team_id = '__all__' and week_start = '2024-04-01'"
+    )
+    assert org["throughput"] == 2 and org["lead_time_p50_hours"] == pytest.approx((698 + 254.5) / 2)
+
+
+def test_satisfaction_roll_up_never_reveals_a_suppressed_team(con):
+    org = one(
+        con, "select * from marts.satisfaction_by_wave where team_id = '__all__' and survey_wave = '2024-Q1'"
+    )
+    # counts of every team (payments 5 of 6, platform 2 of 3); scores of payments only
+    assert (org["respondents"], org["headcount"], org["scored_respondents"]) == (7, 9, 5)
+    assert org["satisfaction_score"] == pytest.approx(62.5) and org["enps"] == pytest.approx(25.0)
+    # 2024-Q2: only suppressed teams answered, so the organisation is suppressed too
+    q2 = one(
+        con, "select * from marts.satisfaction_by_wave where team_id = '__all__' and survey_wave = '2024-Q2'"
+    )
+    assert q2["is_suppressed"] is True and q2["satisfaction_score"] is None and q2["enps"] is None
+    # organisation minus the shown teams leaves no scored answer to recover
+    leftover = con.execute(
+        """
+        select org.survey_wave, org.scored_respondents - coalesce(sum(team.scored_respondents), 0)
+        from marts.satisfaction_by_wave as org
+        left join marts.satisfaction_by_wave as team
+            on team.survey_wave = org.survey_wave and team.team_id <> '__all__' and not team.is_suppressed
+        where org.team_id = '__all__'
+        group by org.survey_wave, org.scored_respondents
+        """
+    ).fetchall()
+    assert leftover and all(rest == 0 for _, rest in leftover)
+
+
+def test_team_marts_keep_the_roll_up_apart(con):
+    # the scorecard is per team: no organisation row, so nothing is counted twice
+    assert con.execute(
+        "select count(*) from marts.team_scorecard_monthly where team_id = '__all__'"
+    ).fetchall() == [(0,)]
+    assert con.execute("select count(*) from marts.dim_teams where team_id = '__all__'").fetchall() == [(0,)]
+
+
+def test_wip_aging_on_the_fixture(con):
+    rows = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "select work_item_key, status_category, cycle_time_sample_size, cycle_time_p50_days, is_over_p85"
+            " from marts.wip_aging"
+        ).fetchall()
+    }
+    open_items = con.execute(
+        "select work_item_key from marts.fct_work_items"
+        " where status_category <> 'done' and team_id is not null"
+    ).fetchall()
+    assert set(rows) == {key for (key,) in open_items}
+    # payments finished 4 items that started: cycle times 0, 2, 9.604…, 28.04… days → median (2 + 9.604…) / 2
+    assert rows["PAY-4"][1] == 4
+    assert rows["PAY-4"][2] == pytest.approx((2 + 9 + 14.5 / 24) / 2)
+
+
 # ----------------------------------------------------------------- scorecard
 
 
@@ -591,7 +704,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 20
+    assert len(models) == 21
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name
@@ -641,6 +754,10 @@ def test_metric_edge_cases_have_unit_tests(manifest):
         "time_to_adoption_organisation_wide",
         "improvement_completion_rate_and_open_action_age",
         "scorecard_headline_kpis_and_month_over_month_change",
+        "delivery_weekly_organisation_rollup_and_partial_week",
+        "satisfaction_organisation_rollup_after_suppression",
+        "improvement_organisation_rollup_and_partial_month",
+        "wip_aging_against_the_team_cycle_time_percentiles",
     }
     assert required <= set(unit_tests)
 
@@ -666,7 +783,7 @@ LATER = datetime(2024, 4, 12, 6, tzinfo=UTC)
 # Seeds and models, no tests (the incremental build below runs the data tests).
 MODELS_ONLY = ["build", "--exclude", "test_type:unit", "test_type:data"]
 # Columns that read the clock (age as of now): equal up to the seconds between two builds.
-CLOCK_COLUMNS = {"fct_improvement_actions": {"open_age_days"}}
+CLOCK_COLUMNS = {"fct_improvement_actions": {"open_age_days"}, "wip_aging": {"age_days", "is_over_p85"}}
 
 
 def mart_differences(a: Path, b: Path) -> dict[str, int]:

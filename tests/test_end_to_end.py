@@ -26,6 +26,7 @@ MART_KEYS = {
     "adoption_monthly": ["team_id", "tool_id", "month_start"],
     "tool_adoption_by_team": ["team_id", "tool_id"],
     "tool_adoption": ["tool_id"],
+    "wip_aging": ["source", "work_item_id"],
 }
 
 

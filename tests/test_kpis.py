@@ -47,7 +47,8 @@ def test_bad_target_rows_fail_a_test_that_names_each_row(tmp_path):
             ).fetchall()
         ]
     assert failures == [
-        "kpi_targets.csv line 3 (pyments,throughput): unknown team 'pyments' (a team_id of teams.csv, or *)",
+        "kpi_targets.csv line 3 (pyments,throughput): unknown team 'pyments' "
+        "(a team_id of teams.csv, * or __all__)",
         "kpi_targets.csv line 4 (*,cycle_time): unknown KPI 'cycle_time' (one of cycle_time_p85_days, "
         "lead_time_p85_days, on_time_rate, throughput, satisfaction_score, enps, response_rate, "
         "completion_rate, adoption_rate:<tool_id>)",

@@ -4,7 +4,10 @@ outside a run whose gates passed."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +18,12 @@ import pytest
 
 from ingestion.loader import RawLoader
 from ingestion.pages import Page
-from orchestration.publishing import publish_marts
+from orchestration.publishing import (
+    PARQUET_COLUMN_DESCRIPTIONS_KEY,
+    PARQUET_DESCRIPTION_KEY,
+    STORAGE_VERSION,
+    publish_marts,
+)
 
 HOLDER = r"""
 import sys, duckdb
@@ -23,6 +31,14 @@ con = duckdb.connect(sys.argv[1], read_only=True)
 print(con.execute("select count(*) from marts.items").fetchall()[0][0], flush=True)
 sys.stdin.readline()  # hold the file open until told to look again
 print(con.execute("select count(*) from marts.items").fetchall()[0][0], flush=True)
+"""
+
+COMMENTS_SQL = """
+select c.table_name, c.column_name, t.comment as table_comment, c.comment as column_comment
+from duckdb_columns() as c
+inner join duckdb_tables() as t using (database_name, schema_name, table_name)
+where c.schema_name = 'marts'
+order by c.table_name, c.column_index
 """
 
 
@@ -125,3 +141,41 @@ def test_the_publish_step_refuses_marts_it_did_not_see_built(pipeline_env, demo_
     )
     assert message.endswith("raw.usage_events holds 1 rows no gate has passed")
     assert not pipeline_env["published"].exists()
+
+
+def test_the_published_copy_opens_in_duckdb_1x_with_every_description(warehouse, tmp_path):
+    """Storage format and descriptions, on a tiny warehouse: the DuckDB 1.x CLI opens the copy
+    and sees the comments; each Parquet file carries them in its key-value metadata."""
+    import pyarrow.parquet as pq
+
+    warehouse.execute("comment on table marts.items is 'Grain: one row per item (it''s a test).'")
+    warehouse.execute("comment on column marts.items.id is 'The item''s id — unique.'")
+    target = tmp_path / "published" / "productops.duckdb"
+    publish_marts(warehouse, target)
+
+    with duckdb.connect() as con:
+        con.execute(f"attach '{target}' as published (read_only)")
+        tags = con.execute("select tags from duckdb_databases() where database_name = 'published'").fetchall()
+    assert tags == [({"storage_version": f"{STORAGE_VERSION}+"},)]
+    cli = subprocess.run(
+        [str(Path(sys.executable).with_name("duckdb")), "-readonly", "-csv", str(target), "-c", COMMENTS_SQL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert list(csv.reader(io.StringIO(cli.stdout))) == [
+        ["table_name", "column_name", "table_comment", "column_comment"],
+        ["items", "id", "Grain: one row per item (it's a test).", "The item's id — unique."],
+        ["teams", "team_id", "NULL", "NULL"],
+    ]
+
+    metadata = pq.read_metadata(target.parent / "items.parquet").metadata
+    assert metadata[PARQUET_DESCRIPTION_KEY.encode()].decode() == "Grain: one row per item (it's a test)."
+    assert json.loads(metadata[PARQUET_COLUMN_DESCRIPTIONS_KEY.encode()]) == {"id": "The item's id — unique."}
+    assert (
+        json.loads(
+            pq.read_metadata(target.parent / "teams.parquet").metadata[b"productops.column_descriptions"]
+        )
+        == {}
+    )

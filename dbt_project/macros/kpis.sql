@@ -12,15 +12,6 @@
     ]) }}
 {%- endmacro %}
 
-{# The day periods are judged on: var kpi_as_of_date when set, else today (UTC). #}
-{% macro kpi_as_of() -%}
-    {%- if var('kpi_as_of_date', none) -%}
-        cast('{{ var("kpi_as_of_date") }}' as date)
-    {%- else -%}
-        {{ today() }}
-    {%- endif -%}
-{%- endmacro %}
-
 {# Whether a KPI value rests on enough items to be judged (counts are always judged). #}
 {% macro kpi_has_enough_items(needs_min_sample, sample_size) -%}
     (not {{ needs_min_sample }} or coalesce({{ sample_size }}, 0) >= {{ var('kpi_min_sample_size') }})

@@ -30,9 +30,30 @@
     {{ local_date(ts, "'UTC'") }}
 {%- endmacro %}
 
-{# Today (UTC: the profile pins the session time zone). #}
+{#
+    The run's as-of date: today (UTC: the profile pins the session time zone),
+    or var as_of_date when set (`dbt build --vars '{as_of_date: 2024-03-13}'`),
+    so that a fixed run date gives fixed results (unit tests set it).
+#}
 {% macro today() -%}
-    current_date
+    {%- set as_of_date = var('as_of_date', none) -%}
+    {%- if as_of_date -%}
+        cast('{{ as_of_date }}' as date)
+    {%- else -%}
+        current_date
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+    The run's as-of instant: now, or midnight UTC at the start of var
+    as_of_date when set (the demo's data ends just before that instant).
+#}
+{% macro as_of_timestamp() -%}
+    {%- if var('as_of_date', none) -%}
+        {{ utc_midnight(today()) }}
+    {%- else -%}
+        {{ dbt.current_timestamp() }}
+    {%- endif -%}
 {%- endmacro %}
 
 {# Monday of the ISO week of a date. #}

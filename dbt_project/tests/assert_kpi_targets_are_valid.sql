@@ -39,9 +39,11 @@ problems as (
 
     select
         line,
-        'unknown team ' || coalesce('''' || scope || '''', 'null') || ' (a team_id of teams.csv, or *)' as problem
+        'unknown team ' || coalesce('''' || scope || '''', 'null') || ' (a team_id of teams.csv, * or __all__)' as problem
     from numbered
-    where scope is null or (scope <> '*' and scope not in (select team_id from teams))
+    where
+        scope is null
+        or (scope not in ('*', {{ organisation_team_id() }}) and scope not in (select team_id from teams))
     union all
     select
         line,

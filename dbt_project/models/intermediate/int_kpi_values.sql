@@ -34,7 +34,8 @@ delivery_values as (
         week_start as period_start,
         cycle_time_p85_hours / 24.0 as value,
         throughput as sample_size,
-        true as needs_min_sample
+        true as needs_min_sample,
+        is_complete
     from delivery
     union all
     select
@@ -43,7 +44,8 @@ delivery_values as (
         week_start as period_start,
         lead_time_p85_hours / 24.0 as value,
         throughput as sample_size,
-        true as needs_min_sample
+        true as needs_min_sample,
+        is_complete
     from delivery
     union all
     select
@@ -52,7 +54,8 @@ delivery_values as (
         week_start as period_start,
         on_time_rate as value,
         due_items as sample_size,
-        true as needs_min_sample
+        true as needs_min_sample,
+        is_complete
     from delivery
     union all
     select
@@ -61,7 +64,8 @@ delivery_values as (
         week_start as period_start,
         cast(throughput as {{ type_double() }}) as value,
         throughput as sample_size,
-        false as needs_min_sample
+        false as needs_min_sample,
+        is_complete
     from delivery
 
 ),
@@ -78,7 +82,8 @@ weekly as (
         value,
         sample_size,
         needs_min_sample,
-        false as is_suppressed
+        false as is_suppressed,
+        is_complete
     from delivery_values
     union all
     select
@@ -91,7 +96,8 @@ weekly as (
         adoption_rate as value,
         headcount as sample_size,
         true as needs_min_sample,
-        false as is_suppressed
+        false as is_suppressed,
+        is_complete
     from adoption
     where is_rolled_out
 
@@ -105,9 +111,10 @@ survey_values as (
         survey_wave,
         wave_date,
         is_suppressed,
+        is_complete,
         'satisfaction_score' as kpi,
         satisfaction_score as value,
-        respondents as sample_size
+        scored_respondents as sample_size
     from satisfaction
     union all
     select
@@ -115,9 +122,10 @@ survey_values as (
         survey_wave,
         wave_date,
         is_suppressed,
+        is_complete,
         'enps' as kpi,
         enps as value,
-        respondents as sample_size
+        scored_respondents as sample_size
     from satisfaction
     union all
     select
@@ -125,6 +133,7 @@ survey_values as (
         survey_wave,
         wave_date,
         is_suppressed,
+        is_complete,
         'response_rate' as kpi,
         response_rate as value,
         respondents as sample_size
@@ -139,13 +148,14 @@ waves as (
         kpi,
         'wave' as period_grain,
         wave_date as period_start,
-        {{ dbt.dateadd('day', var('kpi_survey_wave_open_days'), 'wave_date') }} as period_end,
+        {{ dbt.dateadd('day', var('survey_wave_days'), 'wave_date') }} as period_end,
         survey_wave as period_label,
         case when not is_suppressed then value end as value,
         case when not is_suppressed then sample_size end as sample_size,
         -- the anonymity threshold already decides whether a wave has enough answers
         false as needs_min_sample,
-        is_suppressed
+        is_suppressed,
+        is_complete
     from survey_values
 
 ),
@@ -162,7 +172,8 @@ monthly as (
         completion_rate as value,
         actions_opened as sample_size,
         true as needs_min_sample,
-        false as is_suppressed
+        false as is_suppressed,
+        is_complete
     from improvement
 
 ),
@@ -190,15 +201,15 @@ final as (
         cast(sample_size as integer) as sample_size,
         needs_min_sample,
         is_suppressed,
-        -- complete once it ended on or before the as-of day; the period under way is not judged
-        cast(period_end as date) <= {{ kpi_as_of() }} as is_complete,
+        -- the marts' own flag: false for the period under way on the as-of day, never judged
+        is_complete,
         not is_suppressed
         and value is not null
         and {{ kpi_has_enough_items('needs_min_sample', 'sample_size') }} as is_judged
 
     from unioned
 
-    where period_start <= {{ kpi_as_of() }}
+    where period_start <= {{ today() }}
 
 )
 

@@ -115,7 +115,8 @@ final as (
         coalesce(
             tool_months.month_start >= {{ month_start('tool_months.rollout_date') }},
             true
-        ) as is_rolled_out
+        ) as is_rolled_out,
+        {{ period_is_complete('tool_months.month_start', 'month') }} as is_complete
 
     from tool_months
 

@@ -98,7 +98,8 @@ final as (
         coalesce(
             tool_weeks.week_start >= {{ week_start('tool_weeks.rollout_date') }},
             true
-        ) as is_rolled_out
+        ) as is_rolled_out,
+        {{ period_is_complete('tool_weeks.week_start', 'week') }} as is_complete
 
     from tool_weeks
 

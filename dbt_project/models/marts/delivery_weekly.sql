@@ -24,6 +24,13 @@ teams as (
 
 ),
 
+team_items as (
+
+    -- each item for its team and again for the organisation roll-up
+    {{ with_organisation_rows('work_items') }}
+
+),
+
 activity as (
 
     select created_at as happened_at from work_items
@@ -53,12 +60,12 @@ weeks as (
 team_weeks as (
 
     select
-        teams.team_id,
+        team_ids.team_id,
         weeks.week_start,
         {{ utc_midnight('weeks.week_start') }} as week_start_at,
         {{ utc_midnight(dbt.dateadd('day', 7, 'weeks.week_start')) }} as week_end_at
 
-    from teams
+    from ({{ team_ids_with_organisation('teams') }}) as team_ids
 
     cross join weeks
 
@@ -71,9 +78,7 @@ created as (
         {{ week_start(utc_date('created_at')) }} as week_start,
         count(*) as created_items
 
-    from work_items
-
-    where team_id is not null
+    from team_items
 
     group by 1, 2
 
@@ -93,11 +98,9 @@ resolved as (
         count(case when is_on_time is not null then 1 end) as due_items,
         count(case when is_on_time then 1 end) as on_time_items
 
-    from work_items
+    from team_items
 
-    where
-        team_id is not null
-        and resolved_at is not null
+    where resolved_at is not null
 
     group by 1, 2
 
@@ -108,17 +111,17 @@ wip as (
     select
         team_weeks.team_id,
         team_weeks.week_start,
-        count(distinct work_items.source || ':' || work_items.work_item_id) as wip_end
+        count(distinct team_items.source || ':' || team_items.work_item_id) as wip_end
 
     from team_weeks
 
-    inner join work_items
-        on team_weeks.team_id = work_items.team_id
+    inner join team_items
+        on team_weeks.team_id = team_items.team_id
 
     inner join status_periods
         on
-            work_items.source = status_periods.source
-            and work_items.work_item_id = status_periods.work_item_id
+            team_items.source = status_periods.source
+            and team_items.work_item_id = status_periods.work_item_id
 
     where
         status_periods.status_category = 'in_progress'
@@ -148,7 +151,8 @@ final as (
         coalesce(resolved.due_items, 0) as due_items,
         coalesce(resolved.on_time_items, 0) as on_time_items,
         cast(resolved.on_time_items as {{ type_double() }})
-        / nullif(resolved.due_items, 0) as on_time_rate
+        / nullif(resolved.due_items, 0) as on_time_rate,
+        {{ period_is_complete('team_weeks.week_start', 'week') }} as is_complete
 
     from team_weeks
 

@@ -183,7 +183,7 @@ compared as (
         cast(coalesce(after_values.n_after, 0) as bigint) as n_after,
         coalesce(before_values.periods_before, 0) as periods_before,
         coalesce(after_values.periods_after, 0) as periods_after,
-        windows.after_end <= {{ kpi_as_of() }} as is_after_window_complete
+        windows.after_end <= {{ today() }} as is_after_window_complete
 
     from windows
 

@@ -12,6 +12,13 @@ teams as (
 
 ),
 
+team_actions as (
+
+    -- each action for its team and again for the organisation roll-up
+    {{ with_organisation_rows('actions') }}
+
+),
+
 action_dates as (
 
     select opened_at as happened_at from actions
@@ -60,16 +67,16 @@ months as (
 team_months as (
 
     select
-        teams.team_id,
+        team_ids.team_id,
         months.month_start,
         {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at,
         -- ages are taken at the month's end, or now for the month under way
         least(
             {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }},
-            {{ dbt.current_timestamp() }}
+            {{ as_of_timestamp() }}
         ) as age_measured_at
 
-    from teams
+    from ({{ team_ids_with_organisation('teams') }}) as team_ids
 
     cross join months
 
@@ -82,9 +89,7 @@ opened as (
         {{ month_start(utc_date('opened_at')) }} as month_start,
         count(*) as actions_opened
 
-    from actions
-
-    where team_id is not null
+    from team_actions
 
     group by 1, 2
 
@@ -99,11 +104,9 @@ closed as (
         count(case when is_canceled then 1 end) as actions_canceled,
         {{ percentile('days_to_close', 0.5) }} as median_days_to_close
 
-    from actions
+    from team_actions
 
-    where
-        team_id is not null
-        and closed_at is not null
+    where closed_at is not null
 
     group by 1, 2
 
@@ -115,18 +118,19 @@ still_open as (
         team_months.team_id,
         team_months.month_start,
         count(*) as open_actions_end,
-        {{ percentile(days_between('actions.opened_at', 'team_months.age_measured_at'), 0.5) }}
+        {{ percentile(days_between('team_actions.opened_at', 'team_months.age_measured_at'), 0.5) }}
             as open_action_age_p50_days,
-        max({{ days_between('actions.opened_at', 'team_months.age_measured_at') }}) as open_action_age_max_days
+        max({{ days_between('team_actions.opened_at', 'team_months.age_measured_at') }})
+            as open_action_age_max_days
 
     from team_months
 
-    inner join actions
-        on team_months.team_id = actions.team_id
+    inner join team_actions
+        on team_months.team_id = team_actions.team_id
 
     where
-        actions.opened_at < team_months.age_measured_at
-        and (actions.closed_at is null or actions.closed_at >= team_months.age_measured_at)
+        team_actions.opened_at < team_months.age_measured_at
+        and (team_actions.closed_at is null or team_actions.closed_at >= team_months.age_measured_at)
 
     group by 1, 2
 
@@ -145,7 +149,8 @@ final as (
         still_open.open_action_age_max_days,
         cast(coalesce(closed.actions_closed, 0) as {{ type_double() }})
         / nullif(opened.actions_opened, 0) as completion_rate,
-        closed.median_days_to_close
+        closed.median_days_to_close,
+        {{ period_is_complete('team_months.month_start', 'month') }} as is_complete
 
     from team_months
 

@@ -47,16 +47,12 @@ headcounts as (
 
 ),
 
-team_results as (
+team_counts as (
 
     select
         survey_wave,
         team_id,
-        count(*) as respondents,
-        avg(satisfaction_score) as satisfaction_score,
-        count(enps_score) as enps_respondents,
-        count(case when enps_score >= 9 then 1 end) as promoters,
-        count(case when enps_score <= 6 then 1 end) as detractors
+        count(*) as respondents
 
     from responses
 
@@ -72,11 +68,8 @@ team_waves as (
         teams.team_id,
         waves.survey_wave,
         waves.wave_date,
-        coalesce(team_results.respondents, 0) as respondents,
-        coalesce(headcounts.headcount, 0) as headcount,
-        team_results.satisfaction_score,
-        cast(team_results.promoters - team_results.detractors as {{ type_double() }}) * 100
-        / nullif(team_results.enps_respondents, 0) as enps
+        coalesce(team_counts.respondents, 0) as respondents,
+        coalesce(headcounts.headcount, 0) as headcount
 
     from teams
 
@@ -87,35 +80,112 @@ team_waves as (
             teams.team_id = headcounts.team_id
             and waves.survey_wave = headcounts.survey_wave
 
-    left join team_results
+    left join team_counts
         on
-            teams.team_id = team_results.team_id
-            and waves.survey_wave = team_results.survey_wave
+            teams.team_id = team_counts.team_id
+            and waves.survey_wave = team_counts.survey_wave
+
+    where
+        team_counts.respondents > 0
+        or headcounts.headcount > 0
+
+),
+
+organisation_waves as (
+
+    -- counts are shown for every team, so the organisation's are all teams' counts
+    select
+        {{ organisation_team_id() }} as team_id,
+        waves.survey_wave,
+        waves.wave_date,
+        cast(coalesce(sum(team_waves.respondents), 0) as {{ dbt.type_bigint() }}) as respondents,
+        cast(coalesce(sum(team_waves.headcount), 0) as {{ dbt.type_bigint() }}) as headcount
+
+    from waves
+
+    left join team_waves
+        on waves.survey_wave = team_waves.survey_wave
+
+    group by waves.survey_wave, waves.wave_date
+
+),
+
+shown_responses as (
+
+    -- suppression comes first: only the answers of team-waves with enough respondents
+    select responses.*
+
+    from responses
+
+    inner join team_waves
+        on
+            responses.team_id = team_waves.team_id
+            and responses.survey_wave = team_waves.survey_wave
+
+    where team_waves.respondents >= {{ var('anonymity_threshold') }}
+
+),
+
+scored_responses as (
+
+    -- the organisation pools the shown teams' answers only: organisation minus
+    -- the shown teams leaves nothing, so no suppressed team can be recovered
+    {{ with_organisation_rows('shown_responses') }}
+
+),
+
+scores as (
+
+    select
+        team_id,
+        survey_wave,
+        count(*) as scored_respondents,
+        avg(satisfaction_score) as satisfaction_score,
+        cast(
+            count(case when enps_score >= 9 then 1 end) - count(case when enps_score <= 6 then 1 end)
+            as {{ type_double() }}
+        ) * 100
+        / nullif(count(enps_score), 0) as enps
+
+    from scored_responses
+
+    group by team_id, survey_wave
+
+),
+
+result_rows as (
+
+    select * from team_waves
+    union all
+    select * from organisation_waves
 
 ),
 
 final as (
 
     select
-        team_id,
-        survey_wave,
-        wave_date,
-        respondents,
-        headcount,
-        cast(respondents as {{ type_double() }}) / nullif(headcount, 0) as response_rate,
+        result_rows.team_id,
+        result_rows.survey_wave,
+        result_rows.wave_date,
+        result_rows.respondents,
+        result_rows.headcount,
+        cast(result_rows.respondents as {{ type_double() }}) / nullif(result_rows.headcount, 0) as response_rate,
+        coalesce(scores.scored_respondents, 0) as scored_respondents,
         case
-            when respondents >= {{ var('anonymity_threshold') }} then satisfaction_score
+            when scores.scored_respondents >= {{ var('anonymity_threshold') }} then scores.satisfaction_score
         end as satisfaction_score,
         case
-            when respondents >= {{ var('anonymity_threshold') }} then enps
+            when scores.scored_respondents >= {{ var('anonymity_threshold') }} then scores.enps
         end as enps,
-        respondents < {{ var('anonymity_threshold') }} as is_suppressed
+        coalesce(scores.scored_respondents, 0) < {{ var('anonymity_threshold') }} as is_suppressed,
+        {{ period_is_complete('result_rows.wave_date', 'day', var('survey_wave_days')) }} as is_complete
 
-    from team_waves
+    from result_rows
 
-    where
-        respondents > 0
-        or headcount > 0
+    left join scores
+        on
+            result_rows.team_id = scores.team_id
+            and result_rows.survey_wave = scores.survey_wave
 
 )
 

@@ -290,7 +290,8 @@ final as (
         open_action_age_p50_days,
         open_action_age_p50_days
         - lag(open_action_age_p50_days) over (partition by team_id order by month_start)
-            as open_action_age_p50_days_change
+            as open_action_age_p50_days_change,
+        {{ period_is_complete('month_start', 'month') }} as is_complete
 
     from scorecard
 
