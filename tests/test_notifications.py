@@ -308,3 +308,50 @@ def test_weekly_digest_of_one_team_reads_well(published_demo, tmp_path, smtp_ser
         assert len(deliver(con, notes, [channel], "r").sent) == len(notes)
         assert deliver(con, notes, [channel], "r2").sent == []  # the same week: not sent twice
     assert len(inbox.messages) == len(notes)
+
+
+def test_digest_schedule_is_monday_morning_in_the_configured_time_zone():
+    from ingestion.config import ConfigError
+    from orchestration.defs.notifications import DIGEST_JOB_NAME, digest_schedule
+
+    default = digest_schedule({})
+    assert (default.cron_schedule, default.execution_timezone, default.job_name) == (
+        "0 8 * * 1",
+        "UTC",
+        DIGEST_JOB_NAME,
+    )
+    paris = digest_schedule({"PRODUCTOPS_DIGEST_TZ": "Europe/Paris", "PRODUCTOPS_DIGEST_CRON": "30 7 * * 1"})
+    assert (paris.cron_schedule, paris.execution_timezone) == ("30 7 * * 1", "Europe/Paris")
+    with pytest.raises(ConfigError, match="PRODUCTOPS_DIGEST_TZ"):
+        digest_schedule({"PRODUCTOPS_DIGEST_TZ": "Mars/Olympus"})
+    with pytest.raises(ConfigError, match="PRODUCTOPS_DIGEST_CRON"):
+        digest_schedule({"PRODUCTOPS_DIGEST_CRON": "mondays"})
+
+
+def test_digest_job_sends_each_team_once_a_week(published_demo, smtp_server, tmp_path, monkeypatch):
+    """The Dagster job the schedule starts, run in process: it reads the published marts and
+    records what it sent in its own warehouse (here a scratch one, not the demo's)."""
+    from orchestration.definitions import defs
+    from orchestration.defs.notifications import DIGEST_JOB_NAME
+
+    controller, inbox = smtp_server
+    for name, value in {
+        "PRODUCTOPS_DEMO_DIR": published_demo.env["PRODUCTOPS_DEMO_DIR"],
+        "PRODUCTOPS_PUBLISHED": str(published_demo.published),
+        "PRODUCTOPS_WAREHOUSE": str(tmp_path / "ledger.duckdb"),
+        "PRODUCTOPS_SMTP_HOST": "127.0.0.1",
+        "PRODUCTOPS_SMTP_PORT": str(controller.port),
+        "PRODUCTOPS_SMTP_FROM": "productops@example.com",
+        "PRODUCTOPS_SMTP_TO": "leads@example.com",
+        "PRODUCTOPS_DIGEST_TZ": "Europe/Paris",
+    }.items():
+        monkeypatch.setenv(name, value)
+    job = defs.resolve_job_def(DIGEST_JOB_NAME)
+    assert job.execute_in_process().success
+    teams = {m["Subject"].split(": ")[1].split(" (")[0] for m in inbox.messages}
+    assert {"payments", "infra", "__all__"} <= teams and len(inbox.messages) == len(teams)
+    assert job.execute_in_process().success  # the same week again: nothing more
+    assert len(inbox.messages) == len(teams)
+    with duckdb.connect(str(tmp_path / "ledger.duckdb"), read_only=True) as con:
+        kinds = con.execute("select distinct kind, channel from ops.notifications_sent").fetchall()
+    assert kinds == [("digest", "email")]

@@ -13,7 +13,7 @@ STATUS_MARKS = {
     "on_target": "✅ on target",
     "at_risk": "⚠️ at risk",
     "off_target": "❌ off target",
-    "no_data": "· no data",
+    "no_data": "· not judged",
 }
 
 
