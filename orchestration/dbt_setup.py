@@ -44,8 +44,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
 
 def demo_as_of_date(settings: Settings) -> str | None:
     """The demo's last day of history: its marts are built as of then (dbt var as_of_date)."""
-    if not settings.demo_mode:
-        return os.environ.get("PRODUCTOPS_AS_OF_DATE") or None
+    if not settings.demo_mode:  # live runs: today, or PRODUCTOPS_AS_OF_DATE as set by the user
+        return None
     try:
         summary = json.loads((settings.demo_dir / "generator.json").read_text())
     except (OSError, ValueError):
