@@ -82,10 +82,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def ensure_demo(settings: Settings) -> None:
-    if settings.demo_mode and not (settings.demo_dir / "generator.json").exists():
+    from ingestion.demo.seeds import seeds_are_current
+
+    current = (settings.demo_dir / "generator.json").exists() and seeds_are_current(
+        settings.demo_dir / "seeds"
+    )
+    if settings.demo_mode and not current:
         from ingestion.demo import generate
 
-        log.info("no demo organisation at %s: generating one", settings.demo_dir)
+        log.info(
+            "no demo organisation (or one from an older version) at %s: generating one", settings.demo_dir
+        )
         generate(settings.demo_dir)
 
 
