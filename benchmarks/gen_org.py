@@ -17,7 +17,7 @@ from pathlib import Path
 from ingestion.demo.catalog import FIRST_NAMES, LAST_NAMES, TOOLS
 from ingestion.demo.files import csv_text, write_text
 from ingestion.demo.jira_reference import CANONICAL, STATUSES
-from ingestion.demo.seeds import SEED_COLUMNS
+from ingestion.demo.seeds import KPI_TARGETS, SEED_COLUMNS
 from ingestion.demo.timekeeping import Window
 
 TEAM_SIZE = 10
@@ -192,7 +192,8 @@ def write_seeds(org: BulkOrg, seeds_dir: Path) -> dict[str, int]:
             for t in TOOLS
         ],
         "status_mapping.csv": mapping,
-        "improvement_labels.csv": [("*", "retro-action"), ("*", "improvement")],
+        "improvement_labels.csv": [("*", "retro-action", ""), ("*", "improvement", "")],
+        "kpi_targets.csv": [t for t in KPI_TARGETS if t[0] == "*"],
     }
     for name, data in rows.items():
         write_text(seeds_dir / name, csv_text([SEED_COLUMNS[name], *data]))

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ingestion.config import ConfigError, Settings, load_settings
 from orchestration.env_file import read_env_file
+from orchestration.forecast_cli import add_forecast_parser
 from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
@@ -142,10 +143,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def ensure_demo(settings: Settings) -> None:
-    if settings.demo_mode and not (settings.demo_dir / "generator.json").exists():
+    from ingestion.demo.seeds import seeds_are_current
+
+    current = (settings.demo_dir / "generator.json").exists() and seeds_are_current(
+        settings.demo_dir / "seeds"
+    )
+    if settings.demo_mode and not current:
         from ingestion.demo import generate
 
-        log.info("no demo organisation at %s: generating one", settings.demo_dir)
+        log.info(
+            "no demo organisation (or one from an older version) at %s: generating one", settings.demo_dir
+        )
         generate(settings.demo_dir)
 
 
@@ -550,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dashboard.cli import add_commands
 
     add_commands(sub)
+    add_forecast_parser(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ pipeline sets them from its settings before dbt starts.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -28,13 +29,28 @@ def dbt_executable() -> str:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Variables the dbt process needs; the salt goes to dbt's plugin, not to SQL."""
-    return {
+    env = {
         "PRODUCTOPS_WAREHOUSE": str(settings.warehouse),
         "PRODUCTOPS_SEEDS_DIR": str(settings.seeds_dir),
         "PRODUCTOPS_SALT": settings.salt.value,
         "PRODUCTOPS_ANONYMITY_THRESHOLD": str(settings.anonymity_threshold),
         "DO_NOT_TRACK": "1",
     }
+    as_of = demo_as_of_date(settings)
+    if as_of:
+        env["PRODUCTOPS_AS_OF_DATE"] = as_of
+    return env
+
+
+def demo_as_of_date(settings: Settings) -> str | None:
+    """The demo's last day of history: its marts are built as of then (dbt var as_of_date)."""
+    if not settings.demo_mode:  # live runs: today, or PRODUCTOPS_AS_OF_DATE as set by the user
+        return None
+    try:
+        summary = json.loads((settings.demo_dir / "generator.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return summary.get("run_date")
 
 
 def apply_dbt_env(settings: Settings) -> None:

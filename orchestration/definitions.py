@@ -8,6 +8,7 @@ from orchestration.defs.catalog import unlanded_sources, with_raw_column_schema
 from orchestration.defs.checks import raw_checks
 from orchestration.defs.dbt import productops_dbt
 from orchestration.defs.jobs import ALL_JOB_NAME, productops_all
+from orchestration.defs.notifications import digest_schedule, kpi_alerts_sent, weekly_digest_job
 from orchestration.defs.publish import published_marts
 from orchestration.defs.schedules import daily_schedule
 from orchestration.defs.sensors import failure_alert_sensor, landing_files_sensor
@@ -16,13 +17,13 @@ from orchestration.resources import WarehouseResource
 
 __all__ = ["ALL_JOB_NAME", "defs"]
 
-_assets = [*with_raw_column_schema(source_assets), productops_dbt, published_marts]
+_assets = [*with_raw_column_schema(source_assets), productops_dbt, published_marts, kpi_alerts_sent]
 
 defs = dg.Definitions(
     assets=[*_assets, *unlanded_sources(_assets)],
     asset_checks=raw_checks,
-    jobs=[productops_all],
-    schedules=[daily_schedule()],
+    jobs=[productops_all, weekly_digest_job],
+    schedules=[daily_schedule(), digest_schedule()],
     sensors=[landing_files_sensor, failure_alert_sensor],
     resources={
         "warehouse": WarehouseResource(),

@@ -52,6 +52,9 @@ MARTS = (
     "tool_adoption_by_team",
     "tool_adoption",
     "wip_aging",
+    "kpi_status",
+    "kpi_alerts",
+    "improvement_impact",
 )
 
 

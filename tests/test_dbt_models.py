@@ -47,7 +47,7 @@ def run_dbt(
         "PRODUCTOPS_WAREHOUSE": str(warehouse),
         "PRODUCTOPS_SEEDS_DIR": str(seeds_dir),
     }
-    for name in ("PRODUCTOPS_SALT", "PRODUCTOPS_ANONYMITY_THRESHOLD"):
+    for name in ("PRODUCTOPS_SALT", "PRODUCTOPS_ANONYMITY_THRESHOLD", "PRODUCTOPS_AS_OF_DATE"):
         env.pop(name, None)
     return subprocess.run(
         [
@@ -147,6 +147,9 @@ def test_every_public_mart_is_built(con):
         "tool_adoption_by_team",
         "tool_adoption",
         "wip_aging",
+        "kpi_status",
+        "kpi_alerts",
+        "improvement_impact",
     }
     schemas = {
         row[0]
@@ -714,7 +717,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 18
+    assert len(models) == 21
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name

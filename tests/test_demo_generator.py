@@ -30,7 +30,8 @@ SEED_COLUMNS = {
     "ownership.csv": ["source", "container", "team_id"],
     "tools.csv": ["tool_id", "tool_name", "aliases", "rollout_date"],
     "status_mapping.csv": ["source", "project", "issue_type", "raw_status", "status_category"],
-    "improvement_labels.csv": ["source", "label"],
+    "improvement_labels.csv": ["source", "label", "kpi"],
+    "kpi_targets.csv": ["scope", "kpi", "direction", "target", "at_risk_band"],
 }
 SURVEY_KEYS = {
     "id",

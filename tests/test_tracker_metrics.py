@@ -50,9 +50,10 @@ figma,Figma,Figma,2026-01-01
     "status_mapping.csv": """source,project,issue_type,raw_status,status_category
 jira,PAY,*,10003,todo
 """,
-    "improvement_labels.csv": """source,label
-*,retro-action
+    "improvement_labels.csv": """source,label,kpi
+*,retro-action,
 """,
+    "kpi_targets.csv": "scope,kpi,direction,target,at_risk_band\n",
 }
 
 

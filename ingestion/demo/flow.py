@@ -11,8 +11,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ingestion.demo.catalog import STORY_TEAM, STORY_TOOL, TOOL_BY_ID
+from ingestion.demo.planning import PlannedItem
 from ingestion.demo.timekeeping import Window, at_local, zone
-from ingestion.demo.workflow import FlowProfile
+from ingestion.demo.workflow import COMPLETED, FlowProfile
 
 PROFILES = {
     "payments": FlowProfile(wait_median=3.0, cycle_median=6.0),
@@ -54,3 +55,26 @@ def cycle_factor_for(team_id: str | None, window: Window) -> Callable[[datetime]
         return 1.0 - (1.0 - STORY_SPEEDUP) * done
 
     return factor
+
+
+STORY_KPI_LABEL = "kpi:cycle_time_p85_days"
+
+
+def label_story_action(items: list[PlannedItem], window: Window) -> bool:
+    """Payments' retro decided to try the story tool to speed delivery up: its last action
+    closed before the rollout names the KPI it targets (`kpi:<name>`), so
+    `improvement_impact` compares cycle time before and after. No randomness is drawn, so
+    the rest of the demo stays as it was. True when an action was labelled."""
+    rollout = rollout_instant(STORY_TOOL, window)
+    closed_before = [
+        i
+        for i in items
+        if i.is_action
+        and i.resolved is not None
+        and i.resolved.outcome == COMPLETED
+        and i.resolved.at <= rollout
+    ]
+    if closed_before:
+        story = max(closed_before, key=lambda i: i.resolved.at)
+        story.labels.append(STORY_KPI_LABEL)
+    return bool(closed_before)

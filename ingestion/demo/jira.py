@@ -22,10 +22,11 @@ from ingestion.demo.catalog import (
     JIRA_ISSUES_AT_SCALE_1,
     JIRA_PROJECTS,
     OPS_TEAMS,
+    STORY_TEAM,
     TEAM_BY_ID,
     JiraProject,
 )
-from ingestion.demo.flow import OPS_PROFILE, PROFILES, cycle_factor_for
+from ingestion.demo.flow import OPS_PROFILE, PROFILES, cycle_factor_for, label_story_action
 from ingestion.demo.jira_reference import (
     AUTOMATION_USER,
     BASE,
@@ -334,6 +335,7 @@ def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> 
     issues: list[JiraIssue] = []
     sprints_of: dict[str, list[Sprint]] = {}
     sprint_id, board_id = 1, 1
+    story_labelled = False
     for project in JIRA_PROJECTS:
         tz = zone(project.time_zone)
         spec = ContainerSpec(
@@ -349,7 +351,10 @@ def build_issues(rng: random.Random, org: Org, window: Window, scale: float) -> 
         if project.scrum:
             sprints_of[project.key] = plan_sprints(project.key, board_id, sprint_id, tz, window)
             board_id, sprint_id = board_id + 1, sprint_id + len(sprints_of[project.key])
-        for number, item in enumerate(plan_items(rng, spec, window, org), start=1):
+        planned = plan_items(rng, spec, window, org)
+        if project.team_id == STORY_TEAM and not story_labelled:  # one action, in the team's first project
+            story_labelled = label_story_action(planned, window)
+        for number, item in enumerate(planned, start=1):
             _close_instantly(rng, item)
             issues.append(JiraIssue(project=project, item=item, key=f"{project.key}-{number}"))
 
