@@ -60,6 +60,12 @@ def webserver(tmp_path_factory, demo_org):
         DAGSTER_HOME=str(home),
         DO_NOT_TRACK="1",
     )
+    # Create the instance's storage before two processes open it at once: both would
+    # otherwise migrate a brand-new database together ("more than one head").
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)):
+        pass
     port = free_port()
     log = OUTPUT / "dagster-webserver.log"
     with log.open("w") as sink:
