@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -112,3 +113,12 @@ def test_productops_status_reads_the_last_run_from_postgres(pg_home, tmp_path):
     assert [(g["asset"], g["check"], g["passed"]) for g in status["gates"]] == [
         ("landed_batch", "batch_has_rows", True)
     ]
+
+    # docs/production.md's run retention: delete runs created before a cutoff (here, now).
+    with dg.DagsterInstance.get() as instance:
+        old = dg.RunsFilter(created_before=datetime.now(UTC) + timedelta(seconds=1))
+        for record in instance.get_run_records(filters=old):
+            instance.delete_run(record.dagster_run.run_id)
+    url = os.environ["DAGSTER_PG_URL"].replace("+psycopg2", "")
+    assert _query(url, "select count(*) from runs") == [(0,)]
+    assert _query(url, "select count(*) from event_logs where run_id = %s", result.run_id) == [(0,)]
