@@ -34,19 +34,21 @@ class PostgresUnavailable(RuntimeError):
 def find_bin_dir() -> Path:
     """The folder holding initdb and pg_ctl: $PRODUCTOPS_TEST_PG_BIN, Debian's newest, or PATH."""
     configured = os.environ.get(BIN_DIR_VARIABLE)
-    candidates = [Path(configured)] if configured else []
-    debian = sorted(Path("/").glob(DEBIAN_BIN_GLOB.lstrip("/")), key=lambda p: _major(p.parent.name))
-    candidates += list(reversed(debian))
-    on_path = shutil.which("initdb")
-    if on_path:
-        candidates.append(Path(on_path).parent)
+    if configured:  # a folder named on purpose is the only one tried
+        candidates = [Path(configured)]
+    else:
+        debian = sorted(Path("/").glob(DEBIAN_BIN_GLOB.lstrip("/")), key=lambda p: _major(p.parent.name))
+        candidates = list(reversed(debian))
+        on_path = shutil.which("initdb")
+        if on_path:
+            candidates.append(Path(on_path).parent)
     for folder in candidates:
         if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
             return folder
+    where = f"{BIN_DIR_VARIABLE}={configured}" if configured else f"{DEBIAN_BIN_GLOB} or on PATH"
     raise PostgresUnavailable(
-        "PostgreSQL server binaries (initdb, pg_ctl) not found in "
-        f"{configured or DEBIAN_BIN_GLOB} or on PATH: install Debian's `postgresql` package "
-        f"(`apt-get install -y postgresql`, as .ci/run does) or set {BIN_DIR_VARIABLE}."
+        f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where}: "
+        "install Debian's `postgresql` package (`apt-get install -y postgresql`, as .ci/run does) or set {BIN_DIR_VARIABLE}."
     )
 
 
