@@ -48,7 +48,8 @@ def find_bin_dir() -> Path:
     where = f"{BIN_DIR_VARIABLE}={configured}" if configured else f"{DEBIAN_BIN_GLOB} or on PATH"
     raise PostgresUnavailable(
         f"PostgreSQL server binaries (initdb, pg_ctl) not found in {where}: "
-        "install Debian's `postgresql` package (`apt-get install -y postgresql`, as .ci/run does) or set {BIN_DIR_VARIABLE}."
+        "install Debian's `postgresql` package (`apt-get install -y postgresql`, as .ci/run does) "
+        f"or set {BIN_DIR_VARIABLE}."
     )
 
 
