@@ -122,3 +122,57 @@ def test_the_run_launcher_and_postgres_storage_are_installed_on_the_pinned_relea
     assert f"dagster-k8s=={train}" in lock and f"dagster-postgres=={train}" in lock
     assert K8sRunLauncher.__module__.startswith("dagster_k8s")
     assert PostgresRunStorage.__module__.startswith("dagster_postgres")
+
+
+def test_the_images_command_serves_the_code_location(tmp_path):
+    """The Dockerfile's CMD, run here on loopback: the code server loads the definitions and
+    answers Dagster's gRPC health check (what the chart's probes call)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from tests.postgres_cluster import free_port
+
+    cmd = json.loads(next(arg for op, arg in _dockerfile_instructions() if op == "CMD"))
+    port = free_port()
+    cmd[cmd.index("-h") + 1], cmd[cmd.index("-p") + 1] = "127.0.0.1", str(port)
+    bin_dir = Path(sys.executable).parent
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PRODUCTOPS_", "DAGSTER_"))}
+    env.update(DAGSTER_HOME=str(tmp_path), DO_NOT_TRACK="1", PATH=f"{bin_dir}:{env.get('PATH', '')}")
+    (tmp_path / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    server = subprocess.Popen(
+        [str(bin_dir / cmd[0]), *cmd[1:]],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            probe = subprocess.run(
+                [str(bin_dir / "dagster"), "api", "grpc-health-check", "-p", str(port), "-h", "127.0.0.1"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if probe.returncode == 0 or server.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert server.poll() is None, f"the code server exited: {server.stderr.read()[-2000:]}"
+        assert probe.returncode == 0, probe.stdout + probe.stderr
+        # Healthy is not loaded: ask the server for what it loaded.
+        from dagster._grpc.client import DagsterGrpcClient
+        from dagster._serdes import deserialize_value
+
+        loaded = deserialize_value(DagsterGrpcClient(port=port, host="127.0.0.1").list_repositories())
+        assert type(loaded).__name__ == "ListRepositoriesResponse", loaded
+        assert [r.repository_name for r in loaded.repository_symbols] == ["__repository__"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
