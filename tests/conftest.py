@@ -107,3 +107,28 @@ def published_demo(tmp_path_factory, demo_org) -> DemoRun:
         stdout=proc.stdout,
         stderr=proc.stderr,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throwaway PostgreSQL server on a free loopback port, started once per session.
+
+    Each xdist worker is its own session, so each gets its own cluster (and port); only
+    workers that run a test asking for it pay the ~1.5 s start-up. Missing server binaries
+    fail the test: a skip would hide that CI cannot test PostgreSQL.
+    """
+    from tests.postgres_cluster import PostgresCluster, PostgresUnavailable
+
+    try:
+        cluster = PostgresCluster()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_cluster) -> str:
+    """libpq URL of the session's PostgreSQL server (superuser `postgres`, database `postgres`)."""
+    return postgres_cluster.url
