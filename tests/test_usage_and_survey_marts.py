@@ -323,6 +323,10 @@ def test_satisfaction_enps_response_rate_and_suppression(con):
         " satisfaction_score, enps, is_suppressed from marts.satisfaction_by_wave order by 1",
     )
     assert got == [
+        # the organisation: everyone's counts (5 + 4 of 6 + 5), but scores from the shown
+        # team's answers only, so nothing can be told about platform by difference
+        ("__all__", "2026-Q3", date(2026, 8, 3), 9, 11, pytest.approx(9 / 11), pytest.approx(65.0),
+         pytest.approx(50.0), False),
         # exactly at the threshold (5): shown
         ("payments", "2026-Q3", date(2026, 8, 3), 5, 6, pytest.approx(5 / 6), pytest.approx(65.0),
          pytest.approx(50.0), False),
