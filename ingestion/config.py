@@ -66,11 +66,25 @@ class ConfigError(ValueError):
     """The configuration is incomplete or contradictory."""
 
 
+Labels = tuple[tuple[str, float], ...]  # answer label → score, as the TOML's `labels` table
+
+
 @dataclass(frozen=True)
 class LikertItem:
     id: str
     question: str
     scale: tuple[float, float]
+    labels: Labels = ()  # this item's own labels, over the survey's and the built-in ones
+
+
+@dataclass(frozen=True)
+class NumericItem:
+    """A numeric question that is not a Likert item (hours in meetings): kept per
+    answer, never part of the satisfaction score."""
+
+    id: str
+    question: str
+    range: tuple[float, float] = (0.0, 1_000_000.0)  # answers outside are quarantined
 
 
 @dataclass(frozen=True)
@@ -88,22 +102,38 @@ class SurveyMapping:
     recommend_question: str | None = None
     recommend_scale: tuple[float, float] = (0, 10)
     likert: tuple[LikertItem, ...] = ()
+    numeric: tuple[NumericItem, ...] = ()
+    labels: Labels = ()  # every Likert item's labels, over the built-in scales
     form_id: str | None = None  # typeform
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SurveyMapping:
         data = dict(raw)
         likert = tuple(
-            LikertItem(id=i["id"], question=i["question"], scale=tuple(i.get("scale", (1, 5))))
+            LikertItem(
+                id=i["id"],
+                question=i["question"],
+                scale=tuple(i.get("scale", (1, 5))),
+                labels=_labels(i.get("labels")),
+            )
             for i in data.pop("likert", [])
+        )
+        numeric = tuple(
+            NumericItem(id=i["id"], question=i["question"], range=tuple(i.get("range", NumericItem.range)))
+            for i in data.pop("numeric", [])
         )
         if "recommend_scale" in data:
             data["recommend_scale"] = tuple(data["recommend_scale"])
+        data["labels"] = _labels(data.get("labels"))
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"survey {data.get('id')!r}: unknown keys {sorted(unknown)}")
-        return cls(likert=likert, **data)
+        return cls(likert=likert, numeric=numeric, **data)
+
+
+def _labels(table: Mapping[str, float] | None) -> Labels:
+    return tuple(sorted((str(k), float(v)) for k, v in (table or {}).items()))
 
 
 @dataclass(frozen=True)

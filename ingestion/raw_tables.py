@@ -108,7 +108,7 @@ TABLES: dict[str, str] = {
     "survey_answers": f"""
         response_key varchar not null,
         item_id varchar not null,           -- the mapping's item id
-        item_kind varchar not null,         -- likert | recommend
+        item_kind varchar not null,         -- likert | recommend | numeric
         answer_value double,                -- null when left blank
         scale_min double not null,
         scale_max double not null,

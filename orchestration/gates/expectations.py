@@ -33,7 +33,7 @@ GITHUB_STATE_REASONS = ["completed", "not_planned", "reopened", "duplicate"]
 LINEAR_STATE_TYPES = ["triage", "backlog", "unstarted", "started", "completed", "canceled"]
 OKTA_OUTCOMES = ["SUCCESS", "FAILURE", "SKIPPED", "ALLOW", "DENY", "CHALLENGE", "UNKNOWN"]
 SURVEY_FORMATS = ["google_forms", "surveymonkey", "typeform"]
-ANSWER_KINDS = ["likert", "recommend"]
+ANSWER_KINDS = ["likert", "recommend", "numeric"]
 
 # Columns whose values never appear in a gate's message (identities, hashes of them).
 SENSITIVE_COLUMNS = frozenset({"user_email", "respondent_key", "response_key", "team_answer"})
@@ -375,6 +375,7 @@ def survey_answers(ctx: SuiteContext) -> TableSuite:
         items = [(i.id, i.scale) for i in mapping.likert]
         if mapping.recommend_question:
             items.append(("recommend", mapping.recommend_scale))
+        items += [(i.id, i.range) for i in mapping.numeric]
         for item_id, (low, high) in items:
             on_scale.append(
                 between(
