@@ -335,6 +335,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 config = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{config_file}: {exc}") from exc
+        from ingestion.config_schema import check_config  # pydantic: only once there is a file
+
+        check_config(config, config_file)
     pipeline = config.get("pipeline", {})
 
     salt = env.get("PRODUCTOPS_SALT")

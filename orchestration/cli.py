@@ -4,6 +4,7 @@ productops demo [--scale N] [--out DIR] [--seed N]   generate the demo organisat
 productops run                                      run the whole pipeline in one process
 productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
 productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
+productops config check                             validate productops.toml and the environment
 
 Exit codes: 0 success; 1 the run, the query or the last run failed; 2 usage or
 configuration error; 3 nothing to read yet (no published marts, no run recorded).
@@ -365,7 +366,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows to show in the table (default 100; --csv writes all)",
     )
     query.set_defaults(func=cmd_query)
+
+    config = sub.add_parser("config", help="check the configuration without running")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser(
+        "check",
+        help="validate productops.toml (unknown keys, types, values) and the environment",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    check.set_defaults(func=cmd_config_check)
     return parser
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything `run` would refuse, said before running (a ConfigError exits 2 in main)."""
+    settings = load_settings()
+    where = settings.config_file or "no configuration file (defaults)"
+    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
+    print(f"{where}: valid")
+    print(f"  sources   {mode}")
+    print(f"  surveys   {len(settings.surveys)} mapped")
+    print(f"  landing   {settings.landing_dir}")
+    print(f"  warehouse {settings.warehouse}")
+    return EXIT_OK
 
 
 def load_settings_safe_demo_dir() -> Path:

@@ -427,7 +427,7 @@ def test_gate_settings_defaults_and_overrides(tmp_path):
     ],
 )
 def test_bad_gate_settings_are_refused(tmp_path, line):
-    with pytest.raises(ConfigError, match=r"\[pipeline\]"):
+    with pytest.raises(ConfigError, match=r"pipeline\.(rejected_share_threshold|volume|freshness)"):
         settings_for(tmp_path, line)
 
 
