@@ -58,8 +58,11 @@ PIPELINE_VARIABLES = (
     "PRODUCTOPS_CONFIG",
     "PRODUCTOPS_DEMO_DIR",
     "PRODUCTOPS_SALT",
+    "PRODUCTOPS_DEMO",
     "DAGSTER_HOME",
 )
+# Set (to 1) by `productops run --demo`: run the demo organisation whatever is configured.
+DEMO_VARIABLE = "PRODUCTOPS_DEMO"
 
 
 class ConfigError(ValueError):
@@ -222,6 +225,9 @@ class Settings:
     linear: LinearSettings | None = None
     typeform: TypeformSettings | None = None
     config_file: Path | None = None
+    # Why the demo runs ("asked for with --demo", "nothing is configured"); None outside it.
+    demo_reason: str | None = None
+    file_sources: tuple[str, ...] = ()  # what configures the file sources, when they are
 
     @property
     def live_sources(self) -> list[str]:
@@ -312,16 +318,46 @@ def _freshness_hours(pipeline: Mapping[str, Any]) -> dict[str, float]:
     return hours
 
 
+def _file_sources(env: Mapping[str, str]) -> tuple[str, ...]:
+    """What configures a file source, if anything: the user's configuration file
+    mapping usage logs or surveys, or exports in the user's landing folder."""
+    found = []
+    config_file = _path(env, "PRODUCTOPS_CONFIG", REPO_ROOT / "productops.toml")
+    if config_file.is_file():
+        try:
+            with config_file.open("rb") as fh:
+                sections = set(tomllib.load(fh))
+        except tomllib.TOMLDecodeError:
+            sections = {"usage"}  # unreadable: it is the user's, and loading it will say why
+        if sections & {"usage", "usage_files", "surveys"}:
+            found.append(f"file sources mapped in {config_file}")
+    landing = _path(env, "PRODUCTOPS_LANDING_DIR", REPO_ROOT / "landing")
+    for folder in ("usage", "surveys"):
+        if (landing / folder).is_dir() and any(p.is_file() for p in (landing / folder).rglob("*")):
+            found.append(f"{folder} files in {landing / folder}")
+    return tuple(found)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `PRODUCTOPS_*` variables and the TOML file.
 
-    With no live source configured the run uses the bundled demo
-    organisation (generated under `PRODUCTOPS_DEMO_DIR`, default `demo/`).
+    The bundled demo organisation (generated under `PRODUCTOPS_DEMO_DIR`,
+    default `demo/`) runs only when asked for (`PRODUCTOPS_DEMO=1`, which
+    `productops run --demo` sets) or when nothing at all is configured: any
+    live source, a configuration file mapping usage logs or surveys, or
+    exports in the landing folder turn it off, and then `PRODUCTOPS_SALT` is
+    required.
     """
     env = os.environ if env is None else env
     demo_dir = _path(env, "PRODUCTOPS_DEMO_DIR", DEFAULT_DEMO_DIR)
-    live = _live_sources(env)
-    demo_mode = not live
+    asked = env.get(DEMO_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+    # Asked for, the demo reads only its own recordings, whatever else is set.
+    live = {} if asked else _live_sources(env)
+    file_sources = () if asked else _file_sources(env)
+    demo_mode = asked or not (live or file_sources)
+    demo_reason = None
+    if demo_mode:
+        demo_reason = "asked for with --demo" if asked else "nothing is configured"
 
     config_file = _path(
         env,
@@ -343,8 +379,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     salt = env.get("PRODUCTOPS_SALT")
     if not salt:
         if not demo_mode:
+            configured = ", ".join([*live, *file_sources])
             raise ConfigError(
-                "PRODUCTOPS_SALT must be set when live sources are configured: "
+                f"PRODUCTOPS_SALT must be set outside the demo (configured: {configured}): "
                 "it keys the pseudonymous person and respondent ids"
             )
         salt = DEMO_SALT
@@ -369,5 +406,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         usage=UsageMapping(**config.get("usage", {})),
         surveys=tuple(SurveyMapping.from_dict(s) for s in config.get("surveys", [])),
         config_file=config_file if config_file.exists() else None,
+        demo_reason=demo_reason,
+        file_sources=file_sources,
         **live,
     )

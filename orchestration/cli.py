@@ -22,7 +22,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from ingestion.config import ConfigError, Settings, load_settings
+from ingestion.config import DEMO_VARIABLE, ConfigError, Settings, load_settings
 from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
@@ -178,10 +178,19 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     started_at = now_iso()
+    if args.demo:
+        os.environ[DEMO_VARIABLE] = "1"  # the Dagster resources read the settings from the environment
     settings = load_settings()
-    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
     run_id = str(uuid.uuid4())
-    log.info("[start] run %s; sources: %s", run_id[:8], mode)
+    if settings.demo_mode:
+        log.info(
+            "[start] run %s on the DEMO organisation (%s): bundled recordings and files, none of yours",
+            run_id[:8],
+            settings.demo_reason,
+        )
+    else:
+        sources = [*settings.live_sources, *settings.file_sources]
+        log.info("[start] run %s; sources: %s", run_id[:8], "; ".join(sources))
     ensure_demo(settings)
 
     from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
@@ -324,6 +333,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=EXIT_CODES_HELP,
         formatter_class=formatter,
+    )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the bundled demo organisation (recordings and files; no credentials, nothing of yours)",
     )
     run.set_defaults(func=cmd_run)
 

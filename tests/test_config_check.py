@@ -11,7 +11,13 @@ from orchestration.cli import main
 def settings_with(tmp_path, toml: str):
     config = tmp_path / "productops.toml"
     config.write_text(toml, encoding="utf-8")
-    return load_settings({"PRODUCTOPS_CONFIG": str(config), "PRODUCTOPS_DEMO_DIR": str(tmp_path / "demo")})
+    return load_settings(
+        {
+            "PRODUCTOPS_CONFIG": str(config),
+            "PRODUCTOPS_DEMO_DIR": str(tmp_path / "demo"),
+            "PRODUCTOPS_SALT": "config-test-salt",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,3 +85,47 @@ def test_config_check_validates_without_running(tmp_path, monkeypatch, capsys):
     assert main(["config", "check"]) == 2
     err = capsys.readouterr().err
     assert "configuration error:" in err and "did you mean [pipeline] anonymity_threshold?" in err
+
+
+# -- no demo unless asked -------------------------------------------------------------
+
+
+def _env(tmp_path, **extra: str) -> dict[str, str]:
+    return {
+        "PRODUCTOPS_DEMO_DIR": str(tmp_path / "demo"),
+        "PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"),
+        "PRODUCTOPS_LANDING_DIR": str(tmp_path / "landing"),
+        **extra,
+    }
+
+
+def test_the_demo_runs_when_nothing_is_configured_and_says_why(tmp_path):
+    settings = load_settings(_env(tmp_path))
+    assert settings.demo_mode and settings.demo_reason == "nothing is configured"
+    assert settings.salt.value  # the demo's own salt
+
+
+@pytest.mark.parametrize("what", ["surveys config", "usage files", "survey files"])
+def test_file_sources_alone_turn_the_demo_off_and_require_the_salt(tmp_path, what):
+    if what == "surveys config":
+        (tmp_path / "productops.toml").write_text('[[surveys]]\nid = "p"\nformat = "google_forms"\n')
+    else:
+        folder = tmp_path / "landing" / ("usage" if what == "usage files" else "surveys")
+        folder.mkdir(parents=True)
+        (folder / "export.csv").write_text("x\n")
+    with pytest.raises(ConfigError, match="PRODUCTOPS_SALT must be set outside the demo"):
+        load_settings(_env(tmp_path))
+    settings = load_settings(_env(tmp_path, PRODUCTOPS_SALT="s3cret-salt"))
+    assert not settings.demo_mode and settings.demo_reason is None
+    assert settings.landing_dir == tmp_path / "landing"
+
+
+def test_asked_for_the_demo_runs_whatever_is_configured(tmp_path):
+    folder = tmp_path / "landing" / "usage"
+    folder.mkdir(parents=True)
+    (folder / "events.jsonl").write_text("{}\n")
+    settings = load_settings(
+        _env(tmp_path, PRODUCTOPS_DEMO="1", JIRA_BASE_URL="https://x.atlassian.net", JIRA_API_TOKEN="t")
+    )
+    assert settings.demo_mode and settings.demo_reason == "asked for with --demo"
+    assert settings.jira is None  # never the live site during a demo
