@@ -145,6 +145,7 @@ class UsageMapping:
 
     timestamp: str = "timestamp"
     user_email: str = "user_email"
+    user_id: str | None = None  # identities that are not emails (Segment userId, …)
     tool: str = "tool"
     event: str = "event"
     event_id: str | None = "event_id"

@@ -44,6 +44,7 @@ class Pipeline(_Section):
 class Usage(_Section):
     timestamp: Names = "timestamp"
     user_email: Names = "user_email"
+    user_id: Names | None = None
     tool: Names = "tool"
     event: Names = "event"
     event_id: Names | None = "event_id"
@@ -53,6 +54,7 @@ class UsageFiles(_Section):
     files: Annotated[str, Field(min_length=1)]
     timestamp: Names | None = None
     user_email: Names | None = None
+    user_id: Names | None = None
     tool: Names | None = None
     event: Names | None = None
     event_id: Names | None = None

@@ -381,7 +381,7 @@ def test_the_limit_of_a_file_grows_with_the_key_index(con, tmp_path, monkeypatch
     # 20 keys of 160 bytes: 3 200 bytes, in whole steps of 1 000.
     assert usage_logs._index_allowance(con, log) == 3_000
     con.execute(
-        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r'"
+        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r', 'email'"
         " from range(100) r(i)"
     )
     assert usage_logs._index_allowance(con, log) == 19_000  # (100 + 20) x 160 = 19 200
