@@ -821,3 +821,14 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path):
         ).fetchall() == [("in_progress",)]
     finally:
         con.close()
+
+
+def test_roster_other_ids_are_read_lower_cased(con):
+    ids = dict(
+        con.execute(
+            "select email, other_ids from intermediate.int_people__team_periods"
+            " where email in ('alice@example.com', 'bob@example.com') group by all"
+        ).fetchall()
+    )
+    assert ids["alice@example.com"] == ["u-alice", "alice-okta-id"]
+    assert ids["bob@example.com"] == [""]  # none listed: an empty id, which matches nothing
