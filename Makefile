@@ -33,7 +33,7 @@ demo/generator.json: | $(VENV)/.runtime
 	$(BIN)/productops demo
 
 run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
-	$(BIN)/productops run
+	$(BIN)/productops run --demo
 
 # Two workers, one test module each at a time (module fixtures such as a demo run stay shared).
 PYTEST_WORKERS ?= 2

@@ -7,6 +7,7 @@ productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the pu
 productops scorecard --team T [--month YYYY-MM]     one team's month at a glance, from the published marts
 productops dashboard [--port N]                     the dashboard on the published marts
 productops report [--team T] [--period P] --out F   the same charts in one self-contained HTML file
+productops config check                             validate productops.toml and the environment
 productops --version
 
 A `.env` file in the working directory is read first; variables already set
@@ -28,7 +29,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from ingestion.config import ConfigError, Settings, load_settings
+from ingestion.config import DEMO_VARIABLE, ConfigError, Settings, load_settings
 from orchestration.env_file import read_env_file
 from orchestration.forecast_cli import add_forecast_parser
 from orchestration.run_record import now_iso
@@ -291,12 +292,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     started_at = now_iso()
+    if args.demo:
+        os.environ[DEMO_VARIABLE] = "1"  # the Dagster resources read the settings from the environment
     settings = load_settings()
-    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
-    if args.source:
-        mode = f"{args.source} only (then dbt and publish); {mode}"
     run_id = str(uuid.uuid4())
-    log.info("[start] run %s; sources: %s", run_id[:8], mode)
+    only = f"{args.source} only (then dbt and publish)" if args.source else ""
+    if settings.demo_mode:
+        log.info(
+            "[start] run %s on the DEMO organisation (%s): bundled recordings and files, none of yours%s",
+            run_id[:8],
+            settings.demo_reason,
+            f"; sources: {only}" if only else "",
+        )
+    else:
+        configured = "; ".join([*settings.live_sources, *settings.file_sources])
+        sources = f"{only}; configured: {configured}" if only else configured
+        log.info("[start] run %s; sources: %s", run_id[:8], sources)
     # dagster-dbt echoes every dbt event to stdout; keep that, every Dagster event
     # and any stack trace in a log file, and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
@@ -493,6 +504,11 @@ def build_parser() -> argparse.ArgumentParser:
             "build the marts and publish; the other sources keep their last validated load"
         ),
     )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the bundled demo organisation (recordings and files; no credentials, nothing of yours)",
+    )
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser(
@@ -559,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
     add_forecast_parser(sub)
+    config = sub.add_parser("config", help="check the configuration without running")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser(
+        "check",
+        help="validate productops.toml (unknown keys, types, values) and the environment",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    check.set_defaults(func=cmd_config_check)
     return parser
 
 
@@ -577,6 +602,19 @@ def version_line() -> str:
         for name in ("dagster", "dagster-dbt", "dbt-core", "duckdb", "great-expectations")
     )
     return f"productops {installed('productops-warehouse')} ({stack}; Python {sys.version.split()[0]})"
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything `run` would refuse, said before running (a ConfigError exits 2 in main)."""
+    settings = load_settings()
+    where = settings.config_file or "no configuration file (defaults)"
+    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
+    print(f"{where}: valid")
+    print(f"  sources   {mode}")
+    print(f"  surveys   {len(settings.surveys)} mapped")
+    print(f"  landing   {settings.landing_dir}")
+    print(f"  warehouse {settings.warehouse}")
+    return EXIT_OK
 
 
 def load_settings_safe_demo_dir() -> Path:

@@ -140,6 +140,7 @@ def test_every_public_mart_is_built(con):
         "delivery_weekly",
         "adoption_weekly",
         "satisfaction_by_wave",
+        "survey_items_by_wave",
         "improvement_monthly",
         "team_scorecard_monthly",
         "sprint_predictability",
@@ -451,11 +452,28 @@ def test_satisfaction_by_wave_and_suppression(con):
     assert payments["response_rate"] == pytest.approx(5 / 6)
     assert payments["satisfaction_score"] == pytest.approx(62.5)
     assert payments["enps"] == pytest.approx(25.0)  # (2 promoters − 1 detractor) / 4 answers
+    assert payments["survey_id"] == "pulse"
     platform = one(
         con, "select * from marts.satisfaction_by_wave where team_id = 'platform' and survey_wave = '2024-Q1'"
     )
     assert platform["respondents"] == 2 and platform["is_suppressed"] is True
     assert platform["satisfaction_score"] is None and platform["enps"] is None
+
+
+def test_survey_items_by_wave_means_per_team_with_the_same_suppression(con):
+    items = {
+        (team, item): (respondents, answers, mean, suppressed)
+        for team, item, respondents, answers, mean, suppressed in con.execute(
+            "select team_id, item_id, respondents, answers, mean, is_suppressed"
+            " from marts.survey_items_by_wave where survey_id = 'pulse' and survey_wave = '2024-Q1'"
+        ).fetchall()
+    }
+    # payments: 5 respondents; workload 5, 3, 2, 4 and one blank; tools 4, 3, 4 and two blanks
+    assert items[("payments", "workload")] == (5, 4, pytest.approx(3.5), False)
+    assert items[("payments", "tools")] == (5, 3, pytest.approx(11 / 3), False)
+    # platform: 2 respondents, under the threshold of 5
+    assert items[("platform", "workload")] == (2, 2, None, True)
+    assert ("payments", "recommend") not in items  # eNPS lives in satisfaction_by_wave
 
 
 # --------------------------------------------------------------- improvement
@@ -717,7 +735,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 21
+    assert len(models) == 22
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name
@@ -937,3 +955,14 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path):
         ).fetchall() == [("in_progress",)]
     finally:
         con.close()
+
+
+def test_roster_other_ids_are_read_lower_cased(con):
+    ids = dict(
+        con.execute(
+            "select email, other_ids from intermediate.int_people__team_periods"
+            " where email in ('alice@example.com', 'bob@example.com') group by all"
+        ).fetchall()
+    )
+    assert ids["alice@example.com"] == ["u-alice", "alice-okta-id"]
+    assert ids["bob@example.com"] == [""]  # none listed: an empty id, which matches nothing

@@ -150,7 +150,7 @@ def test_rows_a_crashed_run_left_are_gated_by_the_next_run(con, tmp_path):
 
     outcomes = outcomes_by_check(run_source_gates(con, USAGE, "r2", settings))
 
-    assert outcomes[EXPECTATIONS].message == "raw.usage_events: 2 rows checked, all 7 expectations met"
+    assert outcomes[EXPECTATIONS].message == "raw.usage_events: 2 rows checked, all 8 expectations met"
     assert con.execute(
         "select run_id, status, validated_by from audit.batches order by run_id"
     ).fetchall() == [
@@ -367,9 +367,10 @@ def test_a_large_batch_validated_in_parts_fails_exactly_as_a_whole(con, tmp_path
     rows[12] = (*rows[12][:3], None, *rows[12][4:])
     con.execute(
         "create temp table batch (event_key varchar, occurred_at timestamptz, user_email varchar,"
-        " tool varchar, event varchar, _source_file varchar, _line_number bigint, _run_id varchar)"
+        " tool varchar, event varchar, _source_file varchar, _line_number bigint, _run_id varchar,"
+        " identity_kind varchar default 'email')"
     )
-    con.executemany("insert into batch values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into batch values (?, ?, ?, ?, ?, ?, ?, ?, 'email')", rows)
     suite = suite_for("usage_events", SuiteContext(settings_for(tmp_path), NOW))
     query = suite.query.format(batch="batch")
 
@@ -427,7 +428,7 @@ def test_gate_settings_defaults_and_overrides(tmp_path):
     ],
 )
 def test_bad_gate_settings_are_refused(tmp_path, line):
-    with pytest.raises(ConfigError, match=r"\[pipeline\]"):
+    with pytest.raises(ConfigError, match=r"pipeline\.(rejected_share_threshold|volume|freshness)"):
         settings_for(tmp_path, line)
 
 

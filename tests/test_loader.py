@@ -120,7 +120,8 @@ LINES = """
         (3, 'skipped', null, null, null, null, null, null, null),
         (4, 'rejected', 'invalid JSON', '{"x":', null, null, null, null, null),
         (5, 'ok', null, null, 'k1', timestamptz '2026-05-01 12:00:00+00', 'ann@example.com', 'Miro', 'edit')
-    ) as t(line_no, status, reason, payload, event_key, occurred_at, user_email, tool, event)
+    ) as t(line_no, status, reason, payload, event_key, occurred_at, user_email, tool, event),
+    (select 'email' as identity_kind)
     where $wanted = $wanted
 """
 

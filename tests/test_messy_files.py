@@ -178,3 +178,39 @@ def test_status_and_the_run_summary_show_the_four_counts_per_file(con, tmp_path,
     assert "Files landed by this run" in printed and "usage/segment-mixed-2026-06.jsonl" in printed
     _print_files(record, "another-run")
     assert capsys.readouterr().out == ""
+
+
+# -- identity that is not an email ----------------------------------------------------
+
+
+def test_user_ids_land_as_ids_and_only_emails_meet_the_email_gate(con, tmp_path):
+    from orchestration.gates.source_gates import SourceTables, run_source_gates
+    from tests.test_gates import settings_for
+
+    by_id = FieldMapping(
+        files="segment-*",
+        user_id=("userId", "anonymousId"),
+        tool=("properties.tool",),
+        event_id=("messageId",),
+        only=(("type", "track"),),
+    )
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+    shutil.copy(FIXTURES / "segment-mixed-2026-06.jsonl", usage)
+    shutil.copy(FIXTURES / "concatenated-2026-06.jsonl", usage)
+    land_usage_logs(con, RawLoader(con, "run-1"), usage, UsageMapping(), file_mappings=[by_id])
+    assert con.execute(
+        "select _source_file, _line_number, user_email, identity_kind from raw.usage_events"
+        " where _line_number in (1, 8) order by 1, 2"
+    ).fetchall() == [
+        ("usage/concatenated-2026-06.jsonl", 1, "ann@example.com", "email"),
+        ("usage/segment-mixed-2026-06.jsonl", 1, "u-1001", "id"),
+        # no userId: the anonymousId, as written (an id keeps its case)
+        ("usage/segment-mixed-2026-06.jsonl", 8, "a7f3c2e1-0b4d-4e8a-9c6f-2d1e0f9a8b7c", "id"),
+    ]
+    # The README's Segment mapping can publish: ids are not checked for an email's shape.
+    outcomes = run_source_gates(
+        con, SourceTables("usage", (("events", "usage_events"),)), "run-1", settings_for(tmp_path)
+    )
+    expectations = next(o for o in outcomes if o.check == "batch_expectations")
+    assert expectations.passed, expectations.message

@@ -337,7 +337,11 @@ def test_usage_files_configuration_errors(tmp_path):
 
 def test_per_file_tables_leave_the_settings_loadable(tmp_path, per_file):
     settings = load_settings(
-        {"PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"), "PRODUCTOPS_DEMO_DIR": str(tmp_path)}
+        {
+            "PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"),
+            "PRODUCTOPS_DEMO_DIR": str(tmp_path),
+            "PRODUCTOPS_SALT": "usage-test-salt",
+        }
     )
     assert settings.usage == UsageMapping()
     mappings = usage_file_mappings(settings.config_file, settings.usage)
@@ -377,7 +381,7 @@ def test_the_limit_of_a_file_grows_with_the_key_index(con, tmp_path, monkeypatch
     # 20 keys of 160 bytes: 3 200 bytes, in whole steps of 1 000.
     assert usage_logs._index_allowance(con, log) == 3_000
     con.execute(
-        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r'"
+        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r', 'email'"
         " from range(100) r(i)"
     )
     assert usage_logs._index_allowance(con, log) == 19_000  # (100 + 20) x 160 = 19 200
@@ -424,6 +428,7 @@ def test_the_usage_asset_reads_usage_files_from_the_configuration(tmp_path, per_
     monkeypatch.setenv("PRODUCTOPS_DEMO_DIR", str(tmp_path / "no-demo"))
     monkeypatch.setenv("PRODUCTOPS_CONFIG", str(tmp_path / "productops.toml"))
     monkeypatch.setenv("PRODUCTOPS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PRODUCTOPS_SALT", "usage-test-salt")
     monkeypatch.setenv("PRODUCTOPS_WAREHOUSE", str(tmp_path / "w.duckdb"))
     usage = next(a for a in source_assets if dg.AssetKey(["usage", "events"]) in a.keys)
     assert dg.materialize([usage], resources={"warehouse": WarehouseResource()}).success

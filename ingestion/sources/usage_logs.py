@@ -94,8 +94,10 @@ LINES = f"""
 """
 # JSON that DuckDB's reader accepts but JSON does not: a trailing comma, NaN,
 # Infinity (comments are refused already). Looked for outside strings, and
-# only on lines where the cheap first pattern matches.
-MAYBE_LAX_JSON = r",\s*[}\]]|NaN|Infinity"
+# only on lines holding one of these substrings (a trailing comma is followed
+# by `}` / `]` or by a blank): plain substring tests, since a regex on every
+# line cost a tenth of the load.
+MAYBE_LAX_JSON = (",}", ",]", " }", " ]", "\t", "NaN", "Infinity")
 JSON_STRING = r'"(?:[^"\\]|\\.)*"'
 TRAILING_COMMA = r",\s*[}\]]"
 NON_NUMBER = r"\b(NaN|-?Infinity)\b"
@@ -108,7 +110,7 @@ READ_ARRAY = """
 
 # -- where fields are read -------------------------------------------------------------
 
-FIELD_KEYS = ("timestamp", "user_email", "tool", "event", "event_id")
+FIELD_KEYS = ("timestamp", "user_email", "user_id", "tool", "event", "event_id")
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
@@ -136,6 +138,9 @@ class FieldMapping:
     files: str = "*"  # glob against the path under usage/
     timestamp: tuple[str, ...] = ("timestamp",)
     user_email: tuple[str, ...] = ("user_email",)
+    # Identities that are not emails (Segment userId / anonymousId, …), read when
+    # no email is: they land with identity_kind 'id' and never meet the email gate.
+    user_id: tuple[str, ...] = ()
     tool: tuple[str, ...] = ("tool",)
     event: tuple[str, ...] = ("event",)
     event_id: tuple[str, ...] = ("event_id",)
@@ -172,14 +177,18 @@ class FieldMapping:
     def matches(self, relative_to_usage: str) -> bool:
         return fnmatch.fnmatchcase(relative_to_usage, self.files)
 
+    def names(self, key: str) -> tuple[str, ...]:
+        """Where a field is read; the identity is an email or else a user id."""
+        return self.user_email + self.user_id if key == "user_email" else getattr(self, key)
+
     def label(self, key: str) -> str:
-        return " or ".join(getattr(self, key)) or key
+        return " or ".join(self.names(key)) or key
 
     @property
     def required(self) -> dict[str, tuple[str, ...]]:
         """The fields every event needs (the tool comes from tool_name if set)."""
         keys = ["timestamp", "user_email", "event"] + ([] if self.tool_name else ["tool"])
-        return {key: getattr(self, key) for key in keys}
+        return {key: self.names(key) for key in keys}
 
 
 def usage_file_mappings(config_file: Path | None, base: UsageMapping) -> list[FieldMapping]:
@@ -435,7 +444,9 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
                case when skipped then 'skipped' when reason is null then 'ok' else 'rejected' end
                    as status,
                coalesce(event_id, sha256($file || ':' || line_no)) as event_key,
-               occurred_at, lower(email) as user_email, tool, event
+               occurred_at,
+               case when identity_kind = 'email' then lower(email) else email end as user_email,
+               identity_kind, tool, event
         from (
             select *,
                 case
@@ -463,6 +474,15 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
         )
     """
     return sql, {"path": str(usage_file.path)}
+
+
+def _identity_sql(values: Mapping[str, str]) -> str:
+    """`email` (the identity) and `identity_kind`: an email field wins, else a user id."""
+    email, user_id = values["user_email"], values["user_id"]
+    if user_id == "null":
+        return f"{email} as email, 'email' as identity_kind"
+    kind = f"case when {email} is not null then 'email' when {user_id} is not null then 'id' end"
+    return f"coalesce({email}, {user_id}) as email, {kind} as identity_kind"
 
 
 def _nonblank(expr: str) -> str:
@@ -524,7 +544,7 @@ def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
     return f"""
         select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
-               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["timestamp"]} as ts, {_identity_sql(values)},
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
                text
@@ -540,7 +560,7 @@ def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
                         when mark is not null then mark
                         when not json_valid(text) then 'invalid JSON'
                         when json_type(text) <> 'OBJECT' then 'not a JSON object'
-                        when regexp_matches(text, {_sql_str(MAYBE_LAX_JSON)}) then {_strict_json_sql("text")}
+                        when {_contains_any("text", MAYBE_LAX_JSON)} then {_strict_json_sql("text")}
                     end as problem
                 from ({_lines_sql(source)})
             )
@@ -552,6 +572,10 @@ def _lines_sql(source: str) -> str:
     if source == READ_LINES:
         return LINES
     return f"select line_no, null as mark, line as text, false as blank from ({source})"
+
+
+def _contains_any(text: str, needles: tuple[str, ...]) -> str:
+    return "(" + " or ".join(f"contains({text}, {_sql_str(n)})" for n in needles) + ")"
 
 
 def _strict_json_sql(text: str) -> str:
@@ -591,6 +615,7 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
         return [p for p in (_csv_column(header, n) for n in names) if p is not None]
 
     found = {key: positions(getattr(mapping, key)) for key in FIELD_KEYS}
+    found["user_email"] += found.pop("user_id")  # either identity will do
     absent = [
         " or ".join(map(repr, names)) for key, names in mapping.required.items() if names and not found[key]
     ]
@@ -607,7 +632,9 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
             where = " and ".join(map(str, columns))
             message = f"column {name!r} appears {len(columns)} times in the CSV header (columns {where})"
             raise UsageFileError(usage_file.relative, message)
-    values = {key: _first([f"f[{p}]" for p in found[key]]) for key in FIELD_KEYS}
+    values = {key: _first([f"f[{p}]" for p in found[key]]) for key in FIELD_KEYS if key != "user_id"}
+    values["user_email"] = _first([f"f[{p}]" for p in positions(mapping.user_email)])
+    values["user_id"] = _first([f"f[{p}]" for p in positions(mapping.user_id)])
     if mapping.tool_name:
         values["tool"] = _sql_str(mapping.tool_name)
     keep = [f"coalesce({_first([f'f[{positions((n,))[0]}]'])}, '') = {_sql_str(v)}" for n, v in mapping.only]
@@ -618,7 +645,7 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
     return f"""
         select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
-               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["timestamp"]} as ts, {_identity_sql(values)},
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
                text

@@ -1025,7 +1025,8 @@ def build(path: Path, loaded_at: datetime = LOADED_AT) -> Path:
 
         for line, (key, occurred_at, email, tool, event) in enumerate(USAGE_EVENTS, start=1):
             con.execute(
-                "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.usage_events (event_key, occurred_at, user_email, tool, event, _source_file,"
+                " _line_number, _loaded_at, _run_id) values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
                 # one export file per day, as usage logs are usually shipped
                 (key, occurred_at, email, tool, event, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
@@ -1187,7 +1188,8 @@ def land_later(path: Path, loaded_at: datetime) -> Path:
             start=1,
         ):
             con.execute(
-                "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.usage_events (event_key, occurred_at, user_email, tool, event, _source_file,"
+                " _line_number, _loaded_at, _run_id) values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
                 (key, occurred_at, email, tool, name, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
 

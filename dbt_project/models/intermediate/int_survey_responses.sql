@@ -36,12 +36,13 @@ teams as (
 wave_dates as (
 
     select
+        survey_id,
         survey_wave,
         min({{ utc_date('submitted_at') }}) as wave_date
 
     from responses
 
-    group by survey_wave
+    group by survey_id, survey_wave
 
 ),
 
@@ -105,7 +106,9 @@ final as (
     from responses
 
     inner join wave_dates
-        on responses.survey_wave = wave_dates.survey_wave
+        on
+            responses.survey_id = wave_dates.survey_id
+            and responses.survey_wave = wave_dates.survey_wave
 
     left join team_matches
         on responses.response_key = team_matches.response_key

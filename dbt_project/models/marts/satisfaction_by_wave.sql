@@ -21,6 +21,7 @@ teams as (
 waves as (
 
     select distinct
+        survey_id,
         survey_wave,
         wave_date
 
@@ -32,6 +33,7 @@ headcounts as (
 
     -- the team's roster on the wave date (the wave's first submission day)
     select
+        waves.survey_id,
         waves.survey_wave,
         people.team_id,
         count(distinct people.person_id) as headcount
@@ -43,13 +45,14 @@ headcounts as (
             waves.wave_date >= people.valid_from
             and (people.valid_to is null or waves.wave_date < people.valid_to)
 
-    group by waves.survey_wave, people.team_id
+    group by waves.survey_id, waves.survey_wave, people.team_id
 
 ),
 
 team_counts as (
 
     select
+        survey_id,
         survey_wave,
         team_id,
         count(*) as respondents
@@ -58,7 +61,7 @@ team_counts as (
 
     where team_id is not null
 
-    group by survey_wave, team_id
+    group by survey_id, survey_wave, team_id
 
 ),
 
@@ -66,6 +69,7 @@ team_waves as (
 
     select
         teams.team_id,
+        waves.survey_id,
         waves.survey_wave,
         waves.wave_date,
         coalesce(team_counts.respondents, 0) as respondents,
@@ -78,11 +82,13 @@ team_waves as (
     left join headcounts
         on
             teams.team_id = headcounts.team_id
+            and waves.survey_id is not distinct from headcounts.survey_id
             and waves.survey_wave = headcounts.survey_wave
 
     left join team_counts
         on
             teams.team_id = team_counts.team_id
+            and waves.survey_id is not distinct from team_counts.survey_id
             and waves.survey_wave = team_counts.survey_wave
 
     where
@@ -96,6 +102,7 @@ organisation_waves as (
     -- counts are shown for every team, so the organisation's are all teams' counts
     select
         {{ organisation_team_id() }} as team_id,
+        waves.survey_id,
         waves.survey_wave,
         waves.wave_date,
         cast(coalesce(sum(team_waves.respondents), 0) as {{ dbt.type_bigint() }}) as respondents,
@@ -104,9 +111,11 @@ organisation_waves as (
     from waves
 
     left join team_waves
-        on waves.survey_wave = team_waves.survey_wave
+        on
+            waves.survey_id is not distinct from team_waves.survey_id
+            and waves.survey_wave = team_waves.survey_wave
 
-    group by waves.survey_wave, waves.wave_date
+    group by waves.survey_id, waves.survey_wave, waves.wave_date
 
 ),
 
@@ -120,6 +129,7 @@ shown_responses as (
     inner join team_waves
         on
             responses.team_id = team_waves.team_id
+            and responses.survey_id is not distinct from team_waves.survey_id
             and responses.survey_wave = team_waves.survey_wave
 
     where team_waves.respondents >= {{ var('anonymity_threshold') }}
@@ -138,6 +148,7 @@ scores as (
 
     select
         team_id,
+        survey_id,
         survey_wave,
         count(*) as scored_respondents,
         avg(satisfaction_score) as satisfaction_score,
@@ -149,7 +160,7 @@ scores as (
 
     from scored_responses
 
-    group by team_id, survey_wave
+    group by team_id, survey_id, survey_wave
 
 ),
 
@@ -165,6 +176,7 @@ final as (
 
     select
         result_rows.team_id,
+        result_rows.survey_id,
         result_rows.survey_wave,
         result_rows.wave_date,
         result_rows.respondents,
@@ -185,6 +197,7 @@ final as (
     left join scores
         on
             result_rows.team_id = scores.team_id
+            and result_rows.survey_id is not distinct from scores.survey_id
             and result_rows.survey_wave = scores.survey_wave
 
 )
