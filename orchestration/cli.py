@@ -169,7 +169,7 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f"Published for readers:           {settings.published}")
     print(f"Parquet exports:                 {settings.published.parent}/<mart>.parquet")
     print()
-    print("Query it (DuckDB >= 2.0):")
+    print("Query it (any DuckDB from 1.0 on, e.g. `pip install duckdb-cli`):")
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
 
 
