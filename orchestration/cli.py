@@ -174,26 +174,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     apply_dbt_env(settings)
     ensure_manifest()
 
+    from orchestration import run_guard
     from orchestration.definitions import ALL_JOB_NAME, defs
 
     job = defs.resolve_job_def(ALL_JOB_NAME)
     instance = _instance()
+    for note in run_guard.reap_stale_runs(instance):
+        log.warning("[recovered] %s", note)
+    stopper = run_guard.StopOnSignal(instance, run_id)
     instance.add_event_listener(run_id, _progress_listener())
+    instance.add_event_listener(
+        run_id, run_guard.PoolWaitBound(instance, run_id, stopper, run_guard.wait_seconds())
+    )
     # dagster-dbt echoes every dbt event to stdout; keep that in a log file
     # and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("[extract] landing every configured source in schema raw")
-    with log_file.open("w") as sink, contextlib.redirect_stdout(sink):
+    with stopper, log_file.open("w") as sink, contextlib.redirect_stdout(sink):
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
             raise_on_error=False,
-            tags={"productops/trigger": "cli"},
+            tags={"productops/trigger": "cli", **run_guard.process_tags()},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
     seconds = time.perf_counter() - started
     record_file = _write_run_record(settings, run_id, result, started_at, seconds)
+    if not result.success and run_guard.interrupted(result.all_events):
+        # Dagster raised the signal inside a step and ended the run itself.
+        log.error("[stopped] interrupted by a signal after %.1fs; nothing was published", seconds)
+        return run_guard.EXIT_INTERRUPTED
     if not result.success:
         from orchestration.gates.report import failure_lines
 

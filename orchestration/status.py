@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from ingestion.config import Settings
+from orchestration.run_guard import check_instance_runs
 from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
 
 EXIT_OK = 0
@@ -172,6 +173,8 @@ def collect_status(settings: Settings) -> Status:
     status = Status()
     record = read_record(record_path(settings.warehouse))
     try:
+        # Dead runs are marked failed first, so a killed run never shows as in progress.
+        status.notes.extend(check_instance_runs())
         dagster_run, dagster_gates, in_progress = _latest_dagster_run()
     except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
         dagster_run, dagster_gates, in_progress = None, [], False
