@@ -19,6 +19,7 @@ from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.page_guard import PageGuard, last_page_number
 from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
@@ -28,10 +29,16 @@ SOURCE = "github"
 def _pages(session: SourceSession, path: str, params: dict[str, Any]) -> Iterator[tuple[list, str, bool]]:
     """Every page of a list endpoint, by `Link` header; yields (items, url, is_last)."""
     url: str | None = path
+    guard = PageGuard(SOURCE, path)
     while url:
         data, response = session.json("GET", url, params=params)
+        guard.next_page(response.url, response.url)
         if not isinstance(data, list):
             raise SourceError(SOURCE, response.url, "expected a JSON list")
+        guard.records((item.get("id") for item in data if isinstance(item, dict)), response.url)
+        last = last_page_number(response.links)
+        if last is not None:
+            guard.reported_pages(last, f'Link rel="last" is page {last}')
         url = response.links.get("next", {}).get("url")
         params = {}  # the next link carries every parameter
         yield data, response.url, url is None

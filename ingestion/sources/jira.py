@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.page_guard import PageGuard
 from ingestion.sources.paging import cursor_on_last_page
 from ingestion.sources.read_ahead import read_ahead
 from ingestion.timeparse import parse_instant, to_iso
@@ -140,20 +141,23 @@ class JiraConnector:
         entirely), or the older `startAt` / `maxResults` / `total`.
         """
         body = dict(body)
-        page_number = 0
+        guard = PageGuard(SOURCE, "search")
         while True:
-            page_number += 1
+            request = f"nextPageToken={body.get('nextPageToken')}&startAt={body.get('startAt', 0)}"
             data, response = self.session.json("POST", "/rest/api/3/search/jql", json=body)
-            locator = f"{response.url}#page={page_number}"
+            locator = f"{response.url}#page={guard.number + 1}"
+            guard.next_page(request, locator)
             if not isinstance(data, dict) or not isinstance(data.get("issues"), list):
                 raise SourceError(SOURCE, locator, "search page has no 'issues' list")
+            guard.records((i.get("id") for i in data["issues"] if isinstance(i, dict)), locator)
             next_token = data.get("nextPageToken")
             if "isLast" in data or "nextPageToken" in data:
                 is_last = bool(data.get("isLast")) or not next_token
-                if not is_last and next_token == body.get("nextPageToken"):
-                    raise SourceError(SOURCE, locator, "the same nextPageToken came back twice")
                 body["nextPageToken"] = next_token
             else:
+                # The server may cap the page size below the one asked for: its own figure counts.
+                size = int(data.get("maxResults") or body.get("maxResults") or 50)
+                guard.reported_total(data.get("total"), size, "total")
                 start = int(data.get("startAt", body.get("startAt", 0))) + len(data["issues"])
                 is_last = not data["issues"] or start >= int(data.get("total", 0))
                 body["startAt"] = start
@@ -264,15 +268,18 @@ class JiraConnector:
     def _full_changelog(self, key: str) -> Iterator[dict]:
         """Every history of one issue, oldest first, a changelog page at a time."""
         start = 0
+        guard = PageGuard(SOURCE, f"changelog of {key}")
         while True:
             data, response = self.session.json(
                 "GET",
                 f"/rest/api/3/issue/{key}/changelog",
                 params={"startAt": start, "maxResults": 100} if start else {"maxResults": 100},
             )
+            guard.next_page(str(start), response.url)
             values = data.get("values") if isinstance(data, dict) else None
             if values is None:
                 raise SourceError(SOURCE, response.url, "changelog page has no 'values'")
+            guard.reported_total(data.get("total"), int(data.get("maxResults") or 100), "changelog total")
             if int(data.get("startAt", start)) != start:
                 # A server that ignores startAt would repeat page one forever.
                 raise SourceError(SOURCE, response.url, f"asked for startAt={start}, got {data['startAt']}")

@@ -23,6 +23,7 @@ from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.page_guard import PageGuard
 from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
@@ -118,12 +119,16 @@ class LinearConnector:
     def _pages(self, query: str, variables: dict[str, Any]) -> Iterator[tuple[dict, str, bool]]:
         """Every page of a connection: (connection, url, is_last)."""
         after: str | None = None
+        guard = PageGuard(SOURCE, "issues")
         while True:
             connection, url = self._query(query, {**variables, "after": after})
+            locator = f"{url}#page={guard.number + 1}"
+            guard.next_page(str(after), locator)
+            guard.records((n.get("id") for n in connection["nodes"] if isinstance(n, dict)), locator)
             info = connection["pageInfo"]
             is_last = not info["hasNextPage"]
-            if not is_last and (not info.get("endCursor") or info["endCursor"] == after):
-                raise SourceError(SOURCE, url, "hasNextPage without a new endCursor")
+            if not is_last and not info.get("endCursor"):
+                raise SourceError(SOURCE, url, "hasNextPage without an endCursor")
             yield connection, url, is_last
             if is_last:
                 return

@@ -32,6 +32,7 @@ from typing import Any
 
 from ingestion.http import SourceSession
 from ingestion.pages import Page, Rejected, SourceError
+from ingestion.sources.page_guard import PageGuard
 from ingestion.timeparse import parse_instant, to_iso
 
 log = logging.getLogger(__name__)
@@ -99,23 +100,21 @@ class OktaConnector:
             params["until"] = okta_time(until)
         polling = until is None
         url: str | None = "/api/v1/logs"
-        seen: set[str] = set()
+        guard = PageGuard(SOURCE, "logs")
         latest = cursor
-        number = 0
         while url:
-            number += 1
             data, response = self.session.json("GET", url, params=params)
+            locator = f"{response.url}#page={guard.number + 1}"
+            guard.next_page(response.url, locator)
             if not isinstance(data, list):
                 raise SourceError(SOURCE, response.url, "expected a JSON list of events")
+            guard.records((e.get("uuid") for e in data if isinstance(e, dict)), locator)
             next_url = response.links.get("next", {}).get("url")
             if data:
-                page, latest = self._page(data, f"{response.url}#page={number}", latest)
+                page, latest = self._page(data, locator, latest)
                 yield page
             elif polling:
                 return  # Okta links onward forever; nothing new has been published
-            seen.add(response.url)
-            if next_url in seen:
-                return  # a next link back to a page already read: no progress possible
             url, params = next_url, {}
 
     def _page(self, events: list[Any], locator: str, latest: str | None) -> tuple[Page, str | None]:
