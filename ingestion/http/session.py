@@ -24,10 +24,11 @@ response text quoted in an error.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,7 @@ class SourceSession:
         self.max_rate_limit_wait = max_rate_limit_wait
         self.sleep = sleep
         self.requests_made = 0
+        self.last_url: str | None = None  # redacted: where an unexpected error came from
         self.rate_limit_waits: list[float] = []
         self._resume_at = 0.0  # epoch seconds: an exhausted quota resets then
         self.session = requests.Session()
@@ -217,6 +219,7 @@ class SourceSession:
             # Encoded here: requests leaves params off URLs of non-HTTP schemes
             # (the demo:// recordings), and a lost paging param loops forever.
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        self.last_url = redact(url)
         waited = 0.0
         attempt = 0
         while True:
@@ -302,6 +305,24 @@ class SourceSession:
                 redact(response.url or self.url(path_or_url)),
                 f"response is not valid JSON (HTTP {response.status_code}, {len(response.content)} bytes)",
             ) from None
+
+
+@contextlib.contextmanager
+def connector_errors(session: SourceSession) -> Iterator[None]:
+    """Any exception escaping a connector names the source and the URL it was reading.
+
+    Errors of the warehouse itself (DuckDB) pass as they are: they are not the source's.
+    """
+    import duckdb
+
+    try:
+        yield
+    except (SourceError, duckdb.Error):
+        raise
+    except Exception as exc:
+        where = session.last_url or redact(session.base_url)
+        message = session.scrub(f"unexpected {type(exc).__name__}: {exc}")
+        raise SourceError(session.source, where, message) from exc
 
 
 def make_session(source: str, base_url: str, demo_dir: Path | None = None, **kwargs: Any) -> SourceSession:

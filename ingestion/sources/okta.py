@@ -23,7 +23,6 @@ IP/geolocation fields are removed before an event is landed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingestion.http import SourceSession
-from ingestion.pages import Page, Rejected, SourceError
+from ingestion.pages import Page, SourceError
+from ingestion.sources import fields
 from ingestion.sources.page_guard import PageGuard
-from ingestion.timeparse import parse_instant, to_iso
+from ingestion.timeparse import parse_instant
 
 log = logging.getLogger(__name__)
 
@@ -121,26 +121,18 @@ class OktaConnector:
         page = Page(locator=locator)
         for event in events:
             try:
-                published = to_iso(parse_instant(event["published"]))
-                page.add(
-                    "okta_system_log",
-                    {
-                        "event_uuid": event["uuid"],
-                        "published_at": published,
-                        "event_type": event["eventType"],
-                        "payload": minimised(event),
-                    },
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                page.rejected.append(
-                    Rejected(
-                        STREAM,
-                        locator,
-                        f"event lacks a readable {exc}",
-                        json.dumps(minimised(event) if isinstance(event, dict) else event)[:10000],
-                    )
-                )
+                published = fields.instant(event, "published")
+                row = {
+                    "event_uuid": fields.text(event, "uuid"),
+                    "published_at": published,
+                    "event_type": fields.text(event, "eventType"),
+                    "payload": minimised(event),
+                }
+            except fields.UNREADABLE as exc:
+                shown = minimised(event) if isinstance(event, dict) else event
+                fields.reject(page, STREAM, locator, "event", exc, shown)
                 continue
+            page.add("okta_system_log", row)
             if latest is None or parse_instant(published) > parse_instant(latest):
                 latest = published
         if latest:
