@@ -40,6 +40,7 @@ from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from ingestion.http.recorded import RecordedAdapter
+from ingestion.http.scrub import Scrubber
 from ingestion.pages import SourceError
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class SourceSession:
         self.session.headers.update({"User-Agent": "productops-warehouse/0.1"})
         self.session.headers.update(headers or {})
         self.session.auth = auth
-        self._secrets = _secrets_of(dict(self.session.headers), auth)
+        self.scrubber = Scrubber(_secrets_of(dict(self.session.headers), auth))
         # Room for a connector's parallel readers (Jira: read-ahead plus changelog workers).
         adapter = HTTPAdapter(max_retries=retry or default_retry(), pool_maxsize=8)
         self.session.mount("http://", adapter)
@@ -201,9 +202,11 @@ class SourceSession:
 
     def scrub(self, text: str) -> str:
         """`text` with every credential this session sends replaced by ****."""
-        for secret in self._secrets:
-            text = text.replace(secret, "****")
-        return text
+        return self.scrubber.scrub(text)
+
+    def quote(self, text: str) -> str:
+        """The start of a server's text for an error message, scrubbed whole before the cut."""
+        return self.scrubber.quote(text)
 
     def request(
         self, method: str, path_or_url: str, *, accept_status: Collection[int] = (), **kwargs: Any
@@ -254,7 +257,7 @@ class SourceSession:
             attempt += 1
         if response.status_code >= 400 and response.status_code not in accept_status:
             reason = f"HTTP {response.status_code} {response.reason or ''}".strip()
-            raise SourceError(self.source, redact(url), f"{reason}: {self.scrub(response.text[:200])!r}")
+            raise SourceError(self.source, redact(url), f"{reason}: {self.quote(response.text)}")
         return response
 
     def _pause(self, seconds: float) -> None:

@@ -104,7 +104,8 @@ class LinearConnector:
         )
         errors = graphql_errors(data)
         if errors:
-            raise SourceError(SOURCE, response.url, f"GraphQL error (HTTP {response.status_code}): {errors}")
+            quoted = self.session.scrub(errors)  # servers echo what they were sent
+            raise SourceError(SOURCE, response.url, f"GraphQL error (HTTP {response.status_code}): {quoted}")
         if response.status_code >= 400:
             raise SourceError(SOURCE, response.url, f"HTTP {response.status_code} without GraphQL errors")
         try:
