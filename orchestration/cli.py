@@ -160,6 +160,16 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
     return path
 
 
+def _prune_history(instance) -> None:
+    """Run history retention (orchestration/run_history.py); never fails the run."""
+    from orchestration.run_history import prune_runs
+
+    try:
+        prune_runs(instance)
+    except Exception as exc:
+        log.warning("[history] old runs not pruned: %s", exc)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     started_at = now_iso()
@@ -201,6 +211,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     seconds = time.perf_counter() - started
     record_file = _write_run_record(settings, run_id, result, started_at, seconds)
+    _prune_history(instance)
     if not result.success and run_guard.interrupted(result.all_events):
         # Dagster raised the signal inside a step and ended the run itself.
         log.error("[stopped] interrupted by a signal after %.1fs; nothing was published", seconds)
