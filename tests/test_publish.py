@@ -27,7 +27,16 @@ print(con.execute("select count(*) from marts.items").fetchall()[0][0], flush=Tr
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every entry: a file's digest, a symlink's target, a folder's own fingerprint."""
+    entries = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            entries[p.name] = "-> " + str(p.readlink())
+        elif p.is_dir():
+            entries[p.name] = str(fingerprint(p))
+        else:
+            entries[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return entries
 
 
 @pytest.fixture
@@ -44,8 +53,9 @@ def test_publish_writes_every_mart_and_replaces_the_file_past_a_reader(warehouse
     target = tmp_path / "published" / "productops.duckdb"
     published = publish_marts(warehouse, target)
     assert published.rows == {"items": 3, "teams": 1}
-    assert sorted(p.name for p in target.parent.iterdir()) == [
+    assert sorted(p.name for p in target.parent.iterdir() if not p.name.startswith(".")) == [
         "items.parquet",
+        "parquet",
         "productops.duckdb",
         "teams.parquet",
     ]
