@@ -179,9 +179,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     log.info("[start] run %s; sources: %s", run_id[:8], mode)
     ensure_demo(settings)
 
-    from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
+    from orchestration.dbt_setup import AS_OF_VARIABLE, apply_dbt_env, as_of_date, ensure_manifest
 
     apply_dbt_env(settings)
+    # One as-of date for the whole run, recorded on the run: time-relative columns use it.
+    os.environ[AS_OF_VARIABLE] = as_of = as_of_date()
+    log.info("[start] marts as of %s (%s)", as_of, AS_OF_VARIABLE)
     ensure_manifest()
 
     from orchestration import run_guard
@@ -206,7 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             instance=instance,
             run_id=run_id,
             raise_on_error=False,
-            tags={"productops/trigger": "cli", **run_guard.process_tags()},
+            tags={"productops/trigger": "cli", "productops/as_of": as_of, **run_guard.process_tags()},
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
         )
     seconds = time.perf_counter() - started

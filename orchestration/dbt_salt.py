@@ -13,11 +13,16 @@ import os
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 SALT_VARIABLE = "productops_salt"
+# The run's as-of date (the `today()` macro); a DuckDB variable rather than a dbt var,
+# so a new date never defeats dbt's partial parsing.
+AS_OF_VARIABLE = "productops_as_of"
 
 
 def _set_salt(conn) -> None:
     salt = os.environ.get("PRODUCTOPS_SALT", "")
     conn.execute(f"set variable {SALT_VARIABLE} = ?", [salt])
+    as_of = os.environ.get("PRODUCTOPS_AS_OF") or None
+    conn.execute(f"set variable {AS_OF_VARIABLE} = cast(? as date)", [as_of])
 
 
 class Plugin(BasePlugin):

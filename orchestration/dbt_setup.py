@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -24,6 +25,28 @@ def dbt_executable() -> str:
     """The `dbt` next to this interpreter, so a venv works without activation."""
     candidate = Path(sys.executable).parent / "dbt"
     return str(candidate) if candidate.exists() else "dbt"
+
+
+AS_OF_VARIABLE = "PRODUCTOPS_AS_OF"
+
+
+def as_of_date() -> str:
+    """The run's as-of date (ISO): PRODUCTOPS_AS_OF, else today in UTC.
+
+    Every time-relative column of the marts is computed against it, so two runs
+    with the same data and as-of date build identical marts. `productops run`
+    pins it in its environment for the whole run; without it dbt's connection
+    uses its own current date.
+    """
+    value = os.environ.get(AS_OF_VARIABLE, "").strip()
+    if not value:
+        return datetime.now(UTC).date().isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        from ingestion.config import ConfigError
+
+        raise ConfigError(f"{AS_OF_VARIABLE} must be a date (YYYY-MM-DD), not {value!r}") from None
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:

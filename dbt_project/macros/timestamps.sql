@@ -30,9 +30,20 @@
     {{ local_date(ts, "'UTC'") }}
 {%- endmacro %}
 
-{# Today (UTC: the profile pins the session time zone). #}
+{#
+    The run's as-of date: what "today" means for every time-relative column, so
+    two runs with the same data and as-of date give identical marts. The
+    pipeline records it and hands it over as the DuckDB variable
+    productops_as_of (orchestration/dbt_salt.py, from PRODUCTOPS_AS_OF; the
+    UTC date of the run by default). Without the variable: the current date.
+#}
 {% macro today() -%}
-    current_date
+    coalesce(cast(getvariable('productops_as_of') as date), current_date)
+{%- endmacro %}
+
+{# "Now" for ages and spans still running: the end of the as-of date (UTC), after every landed instant. #}
+{% macro as_of_instant() -%}
+    {{ utc_midnight(today() ~ " + 1") }}
 {%- endmacro %}
 
 {# Monday of the ISO week of a date. #}

@@ -24,7 +24,7 @@ final as (
         end as days_to_close,
         case
             when resolved_at is null
-                then {{ days_between('created_at', dbt.current_timestamp()) }}
+                then {{ days_between('created_at', as_of_instant()) }}
         end as open_age_days
 
     from work_items

@@ -63,10 +63,10 @@ team_months as (
         teams.team_id,
         months.month_start,
         {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at,
-        -- ages are taken at the month's end, or now for the month under way
+        -- ages are taken at the month's end, or at the as-of instant for the month under way
         least(
             {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }},
-            {{ dbt.current_timestamp() }}
+            {{ as_of_instant() }}
         ) as age_measured_at
 
     from teams

@@ -53,7 +53,7 @@ team_results as (
         survey_wave,
         team_id,
         count(*) as respondents,
-        avg(satisfaction_score) as satisfaction_score,
+        {{ exact_avg('satisfaction_score') }} as satisfaction_score,
         count(enps_score) as enps_respondents,
         count(case when enps_score >= 9 then 1 end) as promoters,
         count(case when enps_score <= 6 then 1 end) as detractors

@@ -38,7 +38,7 @@ started_sprints as (
         sprint_state = 'closed' and completed_at is not null as is_closed,
         coalesce(
             completed_at,
-            least(coalesce(planned_end_at, {{ dbt.current_timestamp() }}), {{ dbt.current_timestamp() }})
+            least(coalesce(planned_end_at, {{ as_of_instant() }}), {{ as_of_instant() }})
         ) as measured_at
 
     from sprints

@@ -139,7 +139,7 @@ adoption_rates as (
     select
         team_id,
         {{ month_start('week_start') }} as month_start,
-        avg(adoption_rate) as adoption_rate
+        {{ exact_avg('adoption_rate') }} as adoption_rate
 
     from adoption
 
@@ -155,7 +155,7 @@ stickiness_monthly as (
     select
         team_id,
         month_start,
-        avg(stickiness) as stickiness
+        {{ exact_avg('stickiness') }} as stickiness
 
     from adoption_by_month
 
