@@ -58,6 +58,13 @@ class RunProcess:
         return "".join(self.lines)
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _instance(home: Path):
     import dagster as dg
 
@@ -136,6 +143,9 @@ def test_waiting_has_a_bound_and_names_the_holder(tmp_path, demo_org):
     assert run.proc.wait(180) == run_guard.EXIT_WAIT_TIMEOUT, run.text[-3000:]
     assert f"held by run {holder[:8]} (pid {os.getpid()})" in run.text, run.text[-3000:]
     assert "PRODUCTOPS_WAIT_SECONDS" in run.text
+    # The holder's process (this one) is alive: status says so and reaps nothing.
+    status = _status(env)
+    assert f"Run {holder[:8]} is running: process {os.getpid()} is alive." in status.stdout, status.stdout
 
 
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
@@ -186,3 +196,23 @@ def test_process_state_of_run_tags():
     # The pid reused by another process: its start time differs.
     assert run_guard.run_process_state({**tags, run_guard.PROCESS_START_TAG: "1"}) == "gone"
     assert run_guard.run_process_state({}) == "unknown"
+
+
+def test_kill_9_of_the_run_ends_its_dbt_child(tmp_path, demo_org):
+    """dbt must not write the warehouse after the run that started it died."""
+    env = demo_run_env(tmp_path, demo_org)
+    run = RunProcess(env)
+    run.wait_for("[dbt] building", timeout=400)
+    deadline = time.monotonic() + 60
+    dbt: list[int] = []
+    while time.monotonic() < deadline and not dbt:
+        dbt = [pid for pid in run_guard.descendants(run.proc.pid) if b"dbt" in _cmdline(pid)]
+        time.sleep(0.1)
+    assert dbt, "no dbt child seen"
+    time.sleep(2)  # dbt has started writing
+    run.proc.send_signal(signal.SIGKILL)
+    run.proc.wait(10)
+    killed = time.monotonic()
+    while time.monotonic() - killed < 5 and any(run_guard.process_alive(pid) for pid in dbt):
+        time.sleep(0.05)
+    assert not any(run_guard.process_alive(pid) for pid in dbt)
