@@ -127,6 +127,9 @@ def _replace_with_symlink(path: Path, points_to: str) -> None:
 def _swap_parquet_set(folder: Path, parquet_set: Path, tables: list[str]) -> None:
     """Point `parquet` at the new set (one rename), give each mart its stable path, drop older sets."""
     link = folder / PARQUET_LINK
+    if link.is_dir() and not link.is_symlink():
+        # A copy that followed the symlink (cp -rL): set the folder aside as an old set.
+        link.rename(folder / f"{PARQUET_SET_PREFIX}copied-{uuid.uuid4().hex[:8]}")
     previous = os.readlink(link) if link.is_symlink() else None
     _replace_with_symlink(link, parquet_set.name)
     for table in tables:

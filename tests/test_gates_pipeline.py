@@ -9,7 +9,6 @@ copy of the demo organisation and runs the Dagster job in process.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import shutil
@@ -26,6 +25,7 @@ from ingestion.config import load_settings
 from orchestration.cli import main
 from orchestration.gates.report import failure_lines
 from tests.conftest import PIPELINE_VARS
+from tests.test_publish import fingerprint
 
 pytestmark = pytest.mark.e2e
 
@@ -70,10 +70,6 @@ def failed_gates(result: dg.ExecuteInProcessResult) -> dict[str, str]:
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 def ledger(world: World, run_id: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ outside a run whose gates passed."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,17 @@ def test_a_failed_publish_leaves_the_published_files_byte_for_byte(warehouse, tm
         publish_marts(warehouse, target, ["items", "teams", "no_such_mart"])
 
     assert fingerprint(target.parent) == before  # no temporary file left either
+
+
+def test_a_published_folder_copied_without_its_symlinks_publishes_again(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    publish_marts(warehouse, target)
+    copy = tmp_path / "copy" / "productops.duckdb"
+    shutil.copytree(target.parent, copy.parent)  # follows symlinks: real files and folders
+    warehouse.execute("insert into marts.items values (3)")
+    publish_marts(warehouse, copy)
+    assert (copy.parent / "parquet").is_symlink() and (copy.parent / "items.parquet").is_symlink()
+    assert duckdb.sql(f"select count(*) from '{copy.parent / 'items.parquet'}'").fetchall() == [(4,)]
 
 
 def test_temporary_files_of_a_crashed_publish_are_cleared(warehouse, tmp_path):
