@@ -21,6 +21,9 @@ SALT_VARIABLE = "productops_salt"
 # so a new date never defeats dbt's partial parsing.
 AS_OF_VARIABLE = "productops_as_of"
 PR_SET_PDEATHSIG = 1
+# Set by the process that starts dbt (dbt_setup.dbt_env): a parent that died
+# before dbt got this far is noticed too.
+PARENT_PID_VARIABLE = "PRODUCTOPS_DBT_PARENT_PID"
 
 
 def _set_salt(conn) -> None:
@@ -37,15 +40,15 @@ def _end_with_parent() -> None:
     for seconds after, while the next run already wanted it. Linux only
     (prctl PR_SET_PDEATHSIG); elsewhere nothing changes.
     """
+    parent = os.environ.get(PARENT_PID_VARIABLE, "")
     if os.environ.get("DAGSTER_DBT_CLI") != "true" or not sys.platform.startswith("linux"):
         return
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        parent = os.getppid()
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the parent died before the call
+    if parent.isdigit() and os.getppid() != int(parent):  # it died before the call
         os.kill(os.getpid(), signal.SIGKILL)
 
 

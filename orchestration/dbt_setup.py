@@ -57,6 +57,8 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "PRODUCTOPS_SALT": settings.salt.value,
         "PRODUCTOPS_ANONYMITY_THRESHOLD": str(settings.anonymity_threshold),
         "DO_NOT_TRACK": "1",
+        # dbt dies with the process that starts it (orchestration/dbt_salt.py).
+        "PRODUCTOPS_DBT_PARENT_PID": str(os.getpid()),
     }
 
 

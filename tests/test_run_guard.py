@@ -213,6 +213,8 @@ def test_kill_9_of_the_run_ends_its_dbt_child(tmp_path, demo_org):
     run.proc.send_signal(signal.SIGKILL)
     run.proc.wait(10)
     killed = time.monotonic()
-    while time.monotonic() - killed < 5 and any(run_guard.process_alive(pid) for pid in dbt):
+    # dbt may still be starting (it loads the plugin that ties it to its parent): give it time.
+    while time.monotonic() - killed < 30 and any(run_guard.process_alive(pid) for pid in dbt):
         time.sleep(0.05)
     assert not any(run_guard.process_alive(pid) for pid in dbt)
+    print(f"dbt ended {time.monotonic() - killed:.1f}s after the kill -9 of its run")
