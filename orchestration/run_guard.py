@@ -225,6 +225,8 @@ class StopOnSignal:
         self._lock = threading.Lock()
 
     def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is not threading.main_thread():
+            return self  # signals reach the main thread only; its owner handles them
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.getsignal(sig)
             signal.signal(sig, self._on_signal)
