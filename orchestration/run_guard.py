@@ -162,12 +162,13 @@ def reap_stale_runs(instance: Any) -> list[str]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         notes.append(message)
     # A slot can outlive its run (a kill between the run's end and the slot's release).
+    # Slots of runs this instance does not know are left alone.
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         info = storage.get_concurrency_info(POOL)
         for run_id in info.active_run_ids | {step.run_id for step in info.pending_steps}:
             holder = instance.get_run_by_id(run_id)
-            if holder is None or holder.is_finished:
+            if holder is not None and holder.is_finished:
                 storage.free_concurrency_slots_for_run(run_id)
     return notes
 
