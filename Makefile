@@ -33,7 +33,7 @@ demo/generator.json: | $(VENV)/.runtime
 	$(BIN)/productops demo
 
 run: $(VENV)/.runtime $(DAGSTER_HOME)/dagster.yaml demo/generator.json
-	$(BIN)/productops run
+	$(BIN)/productops run --demo
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check ingestion orchestration tests benchmarks

@@ -30,6 +30,10 @@ DEFAULT_FRESHNESS_HOURS: dict[str, float] = {
 }
 
 
+SOURCES = ("jira", "github", "linear", "okta", "usage", "surveys")
+DEFAULT_REJECTED_MIN_COUNT = 10
+
+
 # The variables that point a run at live sources, other files or another
 # Dagster instance: cleared by whatever must run on the embedded default
 # (the tests, the benchmark's child runs).
@@ -58,12 +62,18 @@ PIPELINE_VARIABLES = (
     "PRODUCTOPS_DBT_RUNS_KEPT",
     "PRODUCTOPS_RUN_HISTORY_DAYS",
     "PRODUCTOPS_AS_OF",
+    "PRODUCTOPS_DEMO",
     "DAGSTER_HOME",
 )
+# Set (to 1) by `productops run --demo`: run the demo organisation whatever is configured.
+DEMO_VARIABLE = "PRODUCTOPS_DEMO"
 
 
 class ConfigError(ValueError):
     """The configuration is incomplete or contradictory."""
+
+
+Labels = tuple[tuple[str, float], ...]  # answer label → score, as the TOML's `labels` table
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,17 @@ class LikertItem:
     id: str
     question: str
     scale: tuple[float, float]
+    labels: Labels = ()  # this item's own labels, over the survey's and the built-in ones
+
+
+@dataclass(frozen=True)
+class NumericItem:
+    """A numeric question that is not a Likert item (hours in meetings): kept per
+    answer, never part of the satisfaction score."""
+
+    id: str
+    question: str
+    range: tuple[float, float] = (0.0, 1_000_000.0)  # answers outside are quarantined
 
 
 @dataclass(frozen=True)
@@ -88,22 +109,38 @@ class SurveyMapping:
     recommend_question: str | None = None
     recommend_scale: tuple[float, float] = (0, 10)
     likert: tuple[LikertItem, ...] = ()
+    numeric: tuple[NumericItem, ...] = ()
+    labels: Labels = ()  # every Likert item's labels, over the built-in scales
     form_id: str | None = None  # typeform
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> SurveyMapping:
         data = dict(raw)
         likert = tuple(
-            LikertItem(id=i["id"], question=i["question"], scale=tuple(i.get("scale", (1, 5))))
+            LikertItem(
+                id=i["id"],
+                question=i["question"],
+                scale=tuple(i.get("scale", (1, 5))),
+                labels=_labels(i.get("labels")),
+            )
             for i in data.pop("likert", [])
+        )
+        numeric = tuple(
+            NumericItem(id=i["id"], question=i["question"], range=tuple(i.get("range", NumericItem.range)))
+            for i in data.pop("numeric", [])
         )
         if "recommend_scale" in data:
             data["recommend_scale"] = tuple(data["recommend_scale"])
+        data["labels"] = _labels(data.get("labels"))
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
             raise ConfigError(f"survey {data.get('id')!r}: unknown keys {sorted(unknown)}")
-        return cls(likert=likert, **data)
+        return cls(likert=likert, numeric=numeric, **data)
+
+
+def _labels(table: Mapping[str, float] | None) -> Labels:
+    return tuple(sorted((str(k), float(v)) for k, v in (table or {}).items()))
 
 
 @dataclass(frozen=True)
@@ -112,6 +149,7 @@ class UsageMapping:
 
     timestamp: str = "timestamp"
     user_email: str = "user_email"
+    user_id: str | None = None  # identities that are not emails (Segment userId, …)
     tool: str = "tool"
     event: str = "event"
     event_id: str | None = "event_id"
@@ -173,6 +211,11 @@ class Settings:
     demo_mode: bool
     salt: Secret
     rejected_share_threshold: float = 0.01
+    # The rejected-share gate fails only from this many rejected records on:
+    # a share of a small batch (1 bad answer of 8) means nothing. By source.
+    rejected_min_count: Mapping[str, int] = field(
+        default_factory=lambda: dict.fromkeys(SOURCES, DEFAULT_REJECTED_MIN_COUNT)
+    )
     anonymity_threshold: int = 5
     # Data-quality gates (see README "Data-quality gates").
     volume_max_drop: float = 0.5  # a table's load may shrink at most this much vs the previous one
@@ -187,6 +230,9 @@ class Settings:
     linear: LinearSettings | None = None
     typeform: TypeformSettings | None = None
     config_file: Path | None = None
+    # Why the demo runs ("asked for with --demo", "nothing is configured"); None outside it.
+    demo_reason: str | None = None
+    file_sources: tuple[str, ...] = ()  # what configures the file sources, when they are
 
     @property
     def live_sources(self) -> list[str]:
@@ -245,6 +291,21 @@ def _count(pipeline: Mapping[str, Any], name: str, default: int) -> int:
     return value
 
 
+def _rejected_min_count(pipeline: Mapping[str, Any]) -> dict[str, int]:
+    """`rejected_min_count = 20` (every source) or a table by source over the default."""
+    value = pipeline.get("rejected_min_count", {})
+    if not isinstance(value, Mapping):
+        value = dict.fromkeys(SOURCES, value)
+    counts = dict.fromkeys(SOURCES, DEFAULT_REJECTED_MIN_COUNT)
+    for source, count in value.items():
+        if source not in counts:
+            raise ConfigError(f"[pipeline] rejected_min_count.{source}: not a source ({', '.join(SOURCES)})")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ConfigError(f"[pipeline] rejected_min_count must be a whole number >= 0, got {count!r}")
+        counts[source] = count
+    return counts
+
+
 def _freshness_hours(pipeline: Mapping[str, Any]) -> dict[str, float]:
     """`freshness_hours = 48` (every source checked by default) or a table by source
     that overrides the defaults one source at a time; 0 turns a source's check off."""
@@ -262,16 +323,46 @@ def _freshness_hours(pipeline: Mapping[str, Any]) -> dict[str, float]:
     return hours
 
 
+def _file_sources(env: Mapping[str, str]) -> tuple[str, ...]:
+    """What configures a file source, if anything: the user's configuration file
+    mapping usage logs or surveys, or exports in the user's landing folder."""
+    found = []
+    config_file = _path(env, "PRODUCTOPS_CONFIG", REPO_ROOT / "productops.toml")
+    if config_file.is_file():
+        try:
+            with config_file.open("rb") as fh:
+                sections = set(tomllib.load(fh))
+        except tomllib.TOMLDecodeError:
+            sections = {"usage"}  # unreadable: it is the user's, and loading it will say why
+        if sections & {"usage", "usage_files", "surveys"}:
+            found.append(f"file sources mapped in {config_file}")
+    landing = _path(env, "PRODUCTOPS_LANDING_DIR", REPO_ROOT / "landing")
+    for folder in ("usage", "surveys"):
+        if (landing / folder).is_dir() and any(p.is_file() for p in (landing / folder).rglob("*")):
+            found.append(f"{folder} files in {landing / folder}")
+    return tuple(found)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `PRODUCTOPS_*` variables and the TOML file.
 
-    With no live source configured the run uses the bundled demo
-    organisation (generated under `PRODUCTOPS_DEMO_DIR`, default `demo/`).
+    The bundled demo organisation (generated under `PRODUCTOPS_DEMO_DIR`,
+    default `demo/`) runs only when asked for (`PRODUCTOPS_DEMO=1`, which
+    `productops run --demo` sets) or when nothing at all is configured: any
+    live source, a configuration file mapping usage logs or surveys, or
+    exports in the landing folder turn it off, and then `PRODUCTOPS_SALT` is
+    required.
     """
     env = os.environ if env is None else env
     demo_dir = _path(env, "PRODUCTOPS_DEMO_DIR", DEFAULT_DEMO_DIR)
-    live = _live_sources(env)
-    demo_mode = not live
+    asked = env.get(DEMO_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+    # Asked for, the demo reads only its own recordings, whatever else is set.
+    live = {} if asked else _live_sources(env)
+    file_sources = () if asked else _file_sources(env)
+    demo_mode = asked or not (live or file_sources)
+    demo_reason = None
+    if demo_mode:
+        demo_reason = "asked for with --demo" if asked else "nothing is configured"
 
     config_file = _path(
         env,
@@ -285,13 +376,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 config = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
                 raise ConfigError(f"{config_file}: {exc}") from exc
+        from ingestion.config_schema import check_config  # pydantic: only once there is a file
+
+        check_config(config, config_file)
     pipeline = config.get("pipeline", {})
 
     salt = env.get("PRODUCTOPS_SALT")
     if not salt:
         if not demo_mode:
+            configured = ", ".join([*live, *file_sources])
             raise ConfigError(
-                "PRODUCTOPS_SALT must be set when live sources are configured: "
+                f"PRODUCTOPS_SALT must be set outside the demo (configured: {configured}): "
                 "it keys the pseudonymous person and respondent ids"
             )
         salt = DEMO_SALT
@@ -307,6 +402,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         demo_mode=demo_mode,
         salt=Secret(salt),
         rejected_share_threshold=_share(pipeline, "rejected_share_threshold", 0.01),
+        rejected_min_count=_rejected_min_count(pipeline),
         volume_max_drop=_share(pipeline, "volume_max_drop", 0.5),
         volume_min_rows=_count(pipeline, "volume_min_rows", 100),
         freshness_hours=_freshness_hours(pipeline),
@@ -315,5 +411,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         usage=UsageMapping(**config.get("usage", {})),
         surveys=tuple(SurveyMapping.from_dict(s) for s in config.get("surveys", [])),
         config_file=config_file if config_file.exists() else None,
+        demo_reason=demo_reason,
+        file_sources=file_sources,
         **live,
     )

@@ -4,7 +4,7 @@ A connector lists the keys of everything in its scope (keys only, so it is
 cheap). Only a complete list counts: if reading it fails part-way, the error
 propagates before anything is marked. Then, in one transaction, the scope's
 rows missing from the list get `is_deleted = true` and `deleted_at`, and rows
-flagged earlier whose key is back are restored. Flagged rows stay in raw
+flagged earlier whose key is back are restored (`RawLoader.flag_deleted`). Flagged rows stay in raw
 (staging leaves them out), so a wrong flag is undone by the next sweep.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 
+from ingestion.loader import RawLoader
 from ingestion.raw_tables import RAW_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ class SweepStats:
 
 
 def sweep_deletions(
-    con: duckdb.DuckDBPyConnection,
+    target: RawLoader | duckdb.DuckDBPyConnection,
     source: str,
     table: str,
     key_column: str,
@@ -51,9 +52,10 @@ def sweep_deletions(
         stats.pages += 1
         keys.extend(str(key) for key in page)
     stats.keys_seen = len(set(keys))
-    where = " and ".join(f"{column} = ?" for column in (scope or {})) or "true"
-    scope_values = list((scope or {}).values())
     if not keys:
+        where = " and ".join(f"{column} = ?" for column in (scope or {})) or "true"
+        scope_values = list((scope or {}).values())
+        con = target.con if isinstance(target, RawLoader) else target
         live = con.execute(
             f"select count(*) from {RAW_SCHEMA}.{table} where not is_deleted and {where}", scope_values
         ).fetchall()[0][0]
@@ -62,30 +64,10 @@ def sweep_deletions(
             stats.skipped = f"the source listed no keys while {live} rows are live; nothing marked"
             log.warning("%s/%s deletion sweep: %s", source, table, stats.skipped)
             return stats
-    now = now or datetime.now(UTC)
-    key = f"cast({key_column} as varchar)"
-    con.begin()
-    try:
-        con.execute("create or replace temp table _swept_keys as select unnest(?::varchar[]) as key", [keys])
-        stats.marked_deleted = con.execute(
-            f"""
-            update {RAW_SCHEMA}.{table} set is_deleted = true, deleted_at = ?
-            where not is_deleted and {where} and {key} not in (select key from _swept_keys)
-            """,
-            [now, *scope_values],
-        ).fetchall()[0][0]
-        stats.restored = con.execute(
-            f"""
-            update {RAW_SCHEMA}.{table} set is_deleted = false, deleted_at = null
-            where is_deleted and {where} and {key} in (select key from _swept_keys)
-            """,
-            scope_values,
-        ).fetchall()[0][0]
-        con.execute("drop table _swept_keys")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    loader = target if isinstance(target, RawLoader) else RawLoader(target, run_id="deletion-sweep")
+    stats.marked_deleted, stats.restored = loader.flag_deleted(
+        table, key_column, keys, scope or {}, now or datetime.now(UTC)
+    )
     log.info(
         "%s/%s deletion sweep: %d keys listed, %d rows flagged deleted, %d restored",
         source,

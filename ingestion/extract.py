@@ -111,7 +111,7 @@ def _land_jira(loader: RawLoader, settings: Settings, session: SourceSession) ->
     stats["issues"] = loader.land("jira", "issues", pages)
     if settings.jira is not None:
         stats["issues:sweep"] = sweep_deletions(
-            loader.con, "jira", "jira_issues", "issue_id", connector.issue_ids()
+            loader, "jira", "jira_issues", "issue_id", connector.issue_ids()
         )
     return stats
 
@@ -132,7 +132,7 @@ def _land_github(loader: RawLoader, settings: Settings, session: SourceSession) 
         stats[f"issue_events:{repo}"] = loader.land("github", f"issue_events:{repo}", events)
         if settings.github is not None:
             stats[f"issues:{repo}:sweep"] = sweep_deletions(
-                loader.con,
+                loader,
                 "github",
                 "github_issues",
                 "issue_id",
@@ -149,7 +149,7 @@ def land_linear(loader: RawLoader, settings: Settings) -> LandStats:
         pages = connector.issue_pages(loader.cursor("linear", "issues"))
         stats: LandStats = {"issues": loader.land("linear", "issues", pages)}
         stats["issues:sweep"] = sweep_deletions(
-            loader.con, "linear", "linear_issues", "issue_id", connector.issue_ids()
+            loader, "linear", "linear_issues", "issue_id", connector.issue_ids()
         )
     return stats
 

@@ -1,28 +1,74 @@
-"""The raw-layer loader: lands pages idempotently, a batch of pages per transaction.
+"""The raw-layer loader: the one write path into schema `raw`.
 
-A batch's rows are merged on their table's primary key (the latest version
-wins), its rejected records are quarantined and its stream cursors advance,
-all in one DuckDB transaction: a crash leaves the warehouse as it was after
-the last whole batch, and a re-run neither duplicates nor loses a record.
-Consecutive pages are batched up to `BATCH_ROWS` rows or `BATCH_SECONDS`,
-because a transaction per 100-issue page spends more time committing than
-writing; when the source fails mid-stream, the pages read before the failure
-still land.
+Every source and the gates' ledger write `raw` through a `RawLoader`, and
+nothing else issues DML against it. Its operations:
+
+`land(source, stream, pages)`
+    API pages (and any source that builds `Page`s: survey exports). A batch
+    of pages lands per transaction: rows merged on their table's primary key
+    (the latest version wins), rejected records quarantined in
+    `raw.rejected_records`, stream cursors advanced in `raw.load_state`,
+    earlier rows a page `replaces` deleted first, and the files a page
+    completes recorded in `raw.loaded_files`, all in one DuckDB transaction.
+    Consecutive pages batch up to `BATCH_ROWS` rows or `BATCH_SECONDS`; a
+    page with `replaces` lands alone. When the source fails mid-stream, the
+    pages read before the failure still land. `land_page(source, page)` is
+    one such transaction.
+
+`replace_file(source, stream, FileToLand, table, lines_sql, params)`
+    A whole file read by DuckDB itself, set-based (no Python loop over
+    rows), in one transaction: what the file landed before (its rows in
+    `table`, its quarantined lines) is deleted, then every line of it meets
+    exactly one fate, counted in `FileCounts` and kept in `raw.loaded_files`:
+    landed, dropped as a duplicate of a line already landed (first line
+    wins within the file; across files the row already landed wins),
+    skipped (blank, or left out by the file's mapping), or quarantined with
+    `file:line` and a reason. `lines_sql` yields one row per line:
+    `line_no`, `status` (`ok` | `skipped` | `rejected`), `reason`,
+    `payload`, and the table's own columns for the `ok` lines.
+    `file_digest(path)` says what the file was when it last landed, so an
+    unchanged file is skipped.
+
+`quarantine_file(source, stream, FileToLand, table, reason)`
+    A file that cannot be read at all (binary, a truncated gzip, a CSV
+    without its columns) replaces what it landed before with one quarantined
+    record for the whole file; `raw.loaded_files` keeps the reason.
+
+`rewind(source, cursors, failed_run)`
+    Back to the last validated load: the source's cursors become `cursors`
+    (those the ledger saved when its gates last passed; none = extract from
+    the start), and the files the failed run landed are marked changed, so
+    the next run reads them again.
+
+`flag_deleted(table, key_column, keys, scope, now)`
+    Deletion sweeps (ingestion/deletions.py): rows whose key the source no
+    longer lists are flagged `is_deleted`, and restored when it lists them again.
+
+`cursor(source, stream)` and `cursors(source)` read the resume points.
+`transaction()` lets a caller (the ledger) put its own bookkeeping in the
+same transaction as a loader operation; loader operations nest in it.
+
+A crash leaves the warehouse as it was after the last whole transaction,
+and a re-run neither duplicates nor loses a record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ingestion.pages import Page
+from ingestion.pages import FileCounts, FileToLand, Page
 from ingestion.raw_tables import RAW_SCHEMA, create_statements
 
 log = logging.getLogger(__name__)
@@ -31,6 +77,11 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 10.0
 BATCH_ROWS = 50_000
 BATCH_SECONDS = 10.0
+# The digest of a file whose landing failed its gates: it differs from any
+# file's, so the file is read again.
+UNVALIDATED_FILE_DIGEST = "unvalidated"
+# Columns `replace_file` fills itself.
+_FILE_COLUMNS = ("_source_file", "_line_number", "_loaded_at", "_run_id")
 
 
 @dataclass
@@ -39,11 +90,29 @@ class StreamStats:
     pages: int = 0
     rows_landed: int = 0
     rows_rejected: int = 0
+    rows_duplicate: int = 0
+    rows_skipped: int = 0
+    # Per file of a file source: its four counts (files skipped as unchanged absent).
+    files: dict[str, FileCounts] = field(default_factory=dict)
 
     @property
     def rejected_share(self) -> float:
         total = self.rows_landed + self.rows_rejected
         return self.rows_rejected / total if total else 0.0
+
+    def count_file(self, path: str, counts: FileCounts) -> None:
+        self.files[path] = counts
+        self.pages += 1
+        self.rows_landed += counts.landed
+        # A file that could not be read at all is one quarantined record.
+        self.rows_rejected += counts.rejected + (1 if counts.problem else 0)
+        self.rows_duplicate += counts.duplicates
+        self.rows_skipped += counts.skipped
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -63,6 +132,20 @@ def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?"
+        " order by column_index",
+        [RAW_SCHEMA, table],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _used(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The named parameters `sql` refers to: DuckDB refuses any other."""
+    return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
+
+
 def combine(pages: list[Page]) -> Page:
     """One page holding `pages` in order, for one transaction (later versions win)."""
     combined = Page(locator=f"{pages[0].locator} .. {pages[-1].locator}")
@@ -71,6 +154,7 @@ def combine(pages: list[Page]) -> Page:
             combined.rows.setdefault(table, []).extend(rows)
         combined.rejected.extend(page.rejected)
         combined.cursors.update(page.cursors)
+        combined.files.extend(page.files)
     return combined
 
 
@@ -87,7 +171,7 @@ def _as_text(value: Any) -> str | None:
 
 
 class RawLoader:
-    """Writes pages into schema `raw` of one open DuckDB connection."""
+    """Writes schema `raw` of one open DuckDB connection (see the module docstring)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str):
         self.con = con
@@ -95,19 +179,51 @@ class RawLoader:
         self.started_at = datetime.now(UTC)
         self.stats: dict[tuple[str, str], StreamStats] = {}
         self._keys: dict[str, list[str]] = {}
+        self._depth = 0
         ensure_raw_schema(con)
 
-    # -- state ---------------------------------------------------------------
+    # -- transactions ----------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One DuckDB transaction; an operation inside another joins it."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.begin()
+        self._depth = 1
+        try:
+            yield
+            self.con.commit()
+        except BaseException:
+            self.con.rollback()
+            raise
+        finally:
+            self._depth = 0
+
+    # -- state -----------------------------------------------------------------
     def cursor(self, source: str, stream: str) -> str | None:
+        return self.cursors(source).get(stream)
+
+    def cursors(self, source: str) -> dict[str, str | None]:
         # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and
         # refuses the next statement on this connection.
         rows = self.con.execute(
-            f"select cursor_value from {RAW_SCHEMA}.load_state where source = ? and stream = ?",
-            [source, stream],
+            f"select stream, cursor_value from {RAW_SCHEMA}.load_state where source = ?", [source]
+        ).fetchall()
+        return dict(rows)
+
+    def file_digest(self, path: str) -> str | None:
+        """The digest recorded when `path` last landed; None if it never did."""
+        rows = self.con.execute(
+            f"select sha256 from {RAW_SCHEMA}.loaded_files where path = ?", [path]
         ).fetchall()
         return rows[0][0] if rows else None
 
-    # -- landing -------------------------------------------------------------
+    # -- pages -----------------------------------------------------------------
     def land(self, source: str, stream: str, pages: Iterable[Page]) -> StreamStats:
         """Land every page of one source stream; returns what was landed."""
         stats = self.stats.setdefault((source, stream), StreamStats(source))
@@ -131,17 +247,21 @@ class RawLoader:
             except BaseException:
                 flush()  # what was read before the source failed still lands
                 raise
-            if page.replaces:  # replaces apply before the page's own rows: land it alone
+            if page.replaces_earlier:  # replaces apply before the page's own rows: land it alone
                 flush()
             if not batch:
                 batch_started = time.monotonic()
             batch.append(page)
             batch_rows += page.row_count
             stats.pages += 1
-            stats.rows_landed += page.row_count
+            stats.rows_landed += page.landed_count
             stats.rows_rejected += len(page.rejected)
+            for landed in page.files:
+                stats.files[landed.path] = landed.counts
+                stats.rows_duplicate += landed.counts.duplicates
+                stats.rows_skipped += landed.counts.skipped
             now = time.monotonic()
-            if page.replaces or batch_rows >= BATCH_ROWS or now - batch_started >= BATCH_SECONDS:
+            if page.replaces_earlier or batch_rows >= BATCH_ROWS or now - batch_started >= BATCH_SECONDS:
                 flush()
             if now - last_note >= PROGRESS_EVERY_SECONDS:
                 last_note = now
@@ -151,13 +271,15 @@ class RawLoader:
         return stats
 
     def land_page(self, source: str, page: Page) -> None:
+        """One page in one transaction (see `land`, which batches pages)."""
         now = datetime.now(UTC)
-        self.con.begin()
-        try:
+        with self.transaction():
             for table, (column, values) in page.replaces.items():
                 if values:
                     marks = ", ".join("?" for _ in values)
                     self.con.execute(f"delete from {RAW_SCHEMA}.{table} where {column} in ({marks})", values)
+            for prefix in page.replaces_rejected:
+                self._forget_rejected(source, prefix)
             for table, rows in page.rows.items():
                 self._merge(table, rows, now)
             if page.rejected:
@@ -173,17 +295,13 @@ class RawLoader:
                     f"insert or replace into {RAW_SCHEMA}.load_state values (?, ?, ?, ?, ?)",
                     [source, stream, value, now, self.run_id],
                 )
-            self.con.commit()
-        except BaseException:
-            self.con.rollback()
-            raise
+            for landed in page.files:
+                self._record_file(source, landed, now)
 
     def _merge(self, table: str, rows: list[dict[str, Any]], now: datetime) -> None:
         if not rows:
             return
-        keys = self._keys.get(table)
-        if keys is None:
-            keys = self._keys[table] = _primary_key(self.con, table)
+        keys = self._primary_key(table)
         # A page may carry one entity twice; keep its last version so the
         # merge below never meets a duplicate key within one statement.
         latest: dict[tuple, dict[str, Any]] = {}
@@ -199,6 +317,201 @@ class RawLoader:
             [*arrays, now, self.run_id],
         )
 
+    def _primary_key(self, table: str) -> list[str]:
+        keys = self._keys.get(table)
+        if keys is None:
+            keys = self._keys[table] = _primary_key(self.con, table)
+        return keys
+
+    # -- whole files -------------------------------------------------------------
+    def replace_file(
+        self,
+        source: str,
+        stream: str,
+        file: FileToLand,
+        table: str,
+        lines_sql: str,
+        params: Mapping[str, Any],
+    ) -> FileCounts:
+        """Land one file read set-based by DuckDB, replacing what it landed before.
+
+        `lines_sql` (see the module docstring) may use `params` and `$file`
+        (the file's path). Returns the four counts, also kept in `raw.loaded_files`.
+        """
+        now = datetime.now(UTC)
+        given = {**params, "file": file.path, "now": now, "run_id": self.run_id}
+        keys = self._primary_key(table)
+        columns = [c for c in _columns(self.con, table) if c not in _FILE_COLUMNS]
+        with self.transaction():
+            if self.file_digest(file.path) is not None:  # landed before: replaced, not merged
+                self.con.execute(
+                    f"delete from {RAW_SCHEMA}.{table} where _source_file = ?", [file.path]
+                ).fetchall()
+                self._forget_rejected(source, file.path + ":", stream)
+            # Cheap (no column is parsed): the lines the four fates must add up to.
+            count = f"select count(*) from ({lines_sql})"
+            (lines,) = self.con.execute(count, _used(count, given)).fetchall()[0]
+            # The few lines that do not land first, while the memory is free for
+            # the big insert. Two streaming passes, not one classified temporary
+            # table, which would have to fit beside the key index.
+            unlanded = f"""
+                create or replace temp table _unlanded_lines as
+                select line_no, status, reason, payload from ({lines_sql}) where status <> 'ok'
+            """
+            self.con.execute(unlanded, _used(unlanded, given)).fetchall()
+            self.con.execute(
+                f"""
+                insert into {RAW_SCHEMA}.rejected_records
+                    (source, stream, locator, reason, payload, run_id, rejected_at)
+                select $source, $stream, $file || ':' || line_no, reason, payload, $run_id, $now
+                from _unlanded_lines
+                where status = 'rejected'
+                order by line_no
+                """,
+                {"source": source, "stream": stream, "file": file.path, "run_id": self.run_id, "now": now},
+            ).fetchall()
+            ((rejected, skipped),) = self.con.execute(
+                "select count(*) filter (where status = 'rejected'),"
+                " count(*) filter (where status = 'skipped') from _unlanded_lines"
+            ).fetchall()
+            self.con.execute("drop table _unlanded_lines")
+            # Within the file the first line of a key wins; across files the row
+            # already landed wins (`or ignore`), so a re-run never reshuffles keys.
+            names = ", ".join(columns)
+            insert = f"""
+                insert or ignore into {RAW_SCHEMA}.{table} ({names}, {", ".join(_FILE_COLUMNS)})
+                select {names}, $file, line_no, $now, $run_id
+                from ({lines_sql})
+                where status = 'ok'
+                qualify row_number() over (partition by {", ".join(keys)} order by line_no) = 1
+            """
+            rows = self.con.execute(insert, _used(insert, given)).fetchall()
+            landed = int(rows[0][0]) if rows else 0
+            counts = FileCounts(
+                landed=landed,
+                duplicates=lines - landed - rejected - skipped,
+                skipped=skipped,
+                rejected=rejected,
+            )
+            self._record_file(source, FileToLand(file.path, file.digest, stream, counts), now)
+        return counts
+
+    def quarantine_file(self, source: str, stream: str, file: FileToLand, table: str, reason: str) -> None:
+        """A file that cannot be read at all (binary, a truncated gzip, no usable
+        header): what it landed before is replaced by one quarantined record for
+        the whole file (its path as locator), and `raw.loaded_files` keeps the
+        reason, so the file is read again only once it changes."""
+        now = datetime.now(UTC)
+        with self.transaction():
+            self.con.execute(
+                f"delete from {RAW_SCHEMA}.{table} where _source_file = ?", [file.path]
+            ).fetchall()
+            self._forget_rejected(source, file.path + ":", stream)
+            self.con.execute(
+                f"delete from {RAW_SCHEMA}.rejected_records where source = ? and stream = ? and locator = ?",
+                [source, stream, file.path],
+            ).fetchall()
+            self.con.execute(
+                f"insert into {RAW_SCHEMA}.rejected_records values (?, ?, ?, ?, null, ?, ?)",
+                [source, stream, file.path, f"{file.path}: {reason}", self.run_id, now],
+            ).fetchall()
+            counts = FileCounts(problem=reason)
+            self._record_file(source, FileToLand(file.path, file.digest, stream, counts), now)
+
+    def _forget_rejected(self, source: str, prefix: str, stream: str | None = None) -> None:
+        """Quarantined records of `source` whose locator starts with `prefix` (a file's path + ':')."""
+        self.con.execute(
+            f"delete from {RAW_SCHEMA}.rejected_records"
+            " where source = ? and (? is null or stream = ?) and starts_with(locator, ?)",
+            [source, stream, stream, prefix],
+        ).fetchall()
+
+    def _record_file(self, source: str, landed: FileToLand, at: datetime) -> None:
+        c = landed.counts
+        self.con.execute(
+            f"""
+            insert or replace into {RAW_SCHEMA}.loaded_files
+                (path, sha256, stream, rows_landed, run_id, loaded_at,
+                 source, rows_duplicate, rows_skipped, rows_rejected, problem)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                landed.path,
+                landed.digest,
+                landed.stream,
+                c.landed,
+                self.run_id,
+                at,
+                source,
+                c.duplicates,
+                c.skipped,
+                c.rejected,
+                c.problem,
+            ],
+        ).fetchall()
+
+    # -- rewinding -------------------------------------------------------------
+    def rewind(self, source: str, cursors: Mapping[str, tuple[str | None, str]], failed_run: str) -> None:
+        """Back to the last validated load of `source`.
+
+        `cursors` maps each stream to (cursor value, the run that left it), as
+        saved when the source's gates last passed; a stream absent from it
+        starts over. The files `failed_run` landed for the source get a digest
+        no file has, so the next run lands them again.
+        """
+        now = datetime.now(UTC)
+        with self.transaction():
+            self.con.execute(f"delete from {RAW_SCHEMA}.load_state where source = ?", [source])
+            for stream, (value, run_id) in cursors.items():
+                self.con.execute(
+                    f"insert into {RAW_SCHEMA}.load_state values (?, ?, ?, ?, ?)",
+                    [source, stream, value, now, run_id],
+                )
+            # Files recorded before loaded_files had a source column name it through load_log.
+            self.con.execute(
+                f"""
+                update {RAW_SCHEMA}.loaded_files set sha256 = ?
+                where run_id = ? and (
+                    source = ?
+                    or source is null and stream in (
+                        select stream from {RAW_SCHEMA}.load_log where run_id = ? and source = ?
+                    )
+                )
+                """,
+                [UNVALIDATED_FILE_DIGEST, failed_run, source, failed_run, source],
+            ).fetchall()
+
+    # -- deletions ---------------------------------------------------------------
+    def flag_deleted(
+        self, table: str, key_column: str, keys: list[str], scope: Mapping[str, Any], now: datetime
+    ) -> tuple[int, int]:
+        """Flag the rows of `table` within `scope` whose key is not in `keys` (a
+        complete list of the source's keys) and restore flagged rows whose key
+        is back, in one transaction; returns (flagged, restored)."""
+        where = " and ".join(f"{column} = ?" for column in scope) or "true"
+        key = f"cast({key_column} as varchar)"
+        with self.transaction():
+            self.con.execute(
+                "create or replace temp table _swept_keys as select unnest(?::varchar[]) as key", [keys]
+            )
+            flagged = self.con.execute(
+                f"""
+                update {RAW_SCHEMA}.{table} set is_deleted = true, deleted_at = ?
+                where not is_deleted and {where} and {key} not in (select key from _swept_keys)
+                """,
+                [now, *scope.values()],
+            ).fetchall()[0][0]
+            restored = self.con.execute(
+                f"""
+                update {RAW_SCHEMA}.{table} set is_deleted = false, deleted_at = null
+                where is_deleted and {where} and {key} in (select key from _swept_keys)
+                """,
+                list(scope.values()),
+            ).fetchall()[0][0]
+            self.con.execute("drop table _swept_keys")
+        return flagged, restored
+
+    # -- bookkeeping -----------------------------------------------------------
     def log_stream(self, source: str, stream: str, stats: StreamStats) -> None:
         self.con.execute(
             f"insert into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -214,10 +527,13 @@ class RawLoader:
             ],
         )
         log.info(
-            "%s/%s: %d pages, %d rows landed, %d rejected",
+            "%s/%s: %d pages, %d rows landed, %d rejected%s",
             source,
             stream,
             stats.pages,
             stats.rows_landed,
             stats.rows_rejected,
+            f", {stats.rows_duplicate} duplicates dropped, {stats.rows_skipped} skipped"
+            if stats.files
+            else "",
         )

@@ -17,6 +17,37 @@ class Rejected:
 
 
 @dataclass
+class FileCounts:
+    """What became of every line of one file: the four fates add up to its lines."""
+
+    landed: int = 0
+    duplicates: int = 0  # dropped: the same key landed already (earlier line or file)
+    skipped: int = 0  # blank, or left out by the file's mapping
+    rejected: int = 0  # quarantined in raw.rejected_records with file:line
+    problem: str | None = None  # why the file could not be read at all (then no line counts)
+
+    @property
+    def lines(self) -> int:
+        return self.landed + self.duplicates + self.skipped + self.rejected
+
+    def add(self, other: FileCounts) -> None:
+        self.landed += other.landed
+        self.duplicates += other.duplicates
+        self.skipped += other.skipped
+        self.rejected += other.rejected
+
+
+@dataclass(frozen=True)
+class FileToLand:
+    """A file (or a set of exports landed as one) and its digest, as `raw.loaded_files` keeps it."""
+
+    path: str  # relative to the landing folder: `_source_file`, locators' prefix
+    digest: str
+    stream: str
+    counts: FileCounts = field(default_factory=FileCounts)
+
+
+@dataclass
 class Page:
     """Rows for one or more raw tables, landed in one transaction (with the pages batched beside it).
 
@@ -31,6 +62,13 @@ class Page:
     # Keys of a raw table whose earlier rows this page replaces (e.g. a file
     # whose content changed): {table: (column, [values])}.
     replaces: dict[str, tuple[str, list[Any]]] = field(default_factory=dict)
+    # Files whose earlier quarantined records this page replaces (locator prefixes, `file:`).
+    replaces_rejected: list[str] = field(default_factory=list)
+    # Files (or exports landed together) this page completes: kept in raw.loaded_files.
+    files: list[FileToLand] = field(default_factory=list)
+    # Rows that count as landed records, when some tables hold parts of them
+    # (a survey response's answers); None: every row counts.
+    records: int | None = None
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows.setdefault(table, []).append(row)
@@ -38,6 +76,14 @@ class Page:
     @property
     def row_count(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
+
+    @property
+    def replaces_earlier(self) -> bool:
+        return bool(self.replaces or self.replaces_rejected)
+
+    @property
+    def landed_count(self) -> int:
+        return self.row_count if self.records is None else self.records
 
 
 class SourceError(RuntimeError):

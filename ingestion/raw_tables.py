@@ -7,6 +7,22 @@ and line they came from. Every row carries the run that landed it.
 
 RAW_SCHEMA = "raw"
 
+# Columns added after the first release: in the DDL of a new warehouse, and
+# added to an older one (`alter table`, which takes no NOT NULL here). The
+# four fates of a file's lines, landed being rows_landed.
+ADDED_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "usage_events": [
+        ("identity_kind", "varchar default 'email'"),  # email | id (a user id or an anonymous id)
+    ],
+    "loaded_files": [
+        ("source", "varchar"),
+        ("rows_duplicate", "bigint default 0"),  # dropped: the key landed already
+        ("rows_skipped", "bigint default 0"),  # blank, or left out by the mapping
+        ("rows_rejected", "bigint default 0"),  # quarantined with file:line
+        ("problem", "varchar"),  # why the file could not be read at all
+    ],
+}
+
 _AUDIT = """
     _loaded_at timestamptz not null,
     _run_id varchar not null"""
@@ -76,7 +92,7 @@ TABLES: dict[str, str] = {
     "usage_events": f"""
         event_key varchar primary key,      -- event_id, else a hash of file + line
         occurred_at timestamptz not null,   -- UTC
-        user_email varchar not null,        -- lower-cased
+        user_email varchar not null,        -- the email, lower-cased; or a user id (identity_kind)
         tool varchar not null,              -- as written in the log (an alias)
         event varchar not null,
         _source_file varchar not null,
@@ -94,7 +110,7 @@ TABLES: dict[str, str] = {
     "survey_answers": f"""
         response_key varchar not null,
         item_id varchar not null,           -- the mapping's item id
-        item_kind varchar not null,         -- likert | recommend
+        item_kind varchar not null,         -- likert | recommend | numeric
         answer_value double,                -- null when left blank
         scale_min double not null,
         scale_max double not null,
@@ -125,8 +141,8 @@ TABLES: dict[str, str] = {
         started_at timestamptz not null,
         finished_at timestamptz not null""",
     "loaded_files": """
-        path varchar primary key,
-        sha256 varchar not null,
+        path varchar primary key,           -- a file under the landing folder, or surveys:<id>
+        sha256 varchar not null,            -- its digest when it landed ('unvalidated': read it again)
         stream varchar not null,
         rows_landed bigint not null,
         run_id varchar not null,
@@ -138,5 +154,13 @@ def create_statements() -> list[str]:
     """Idempotent DDL for the whole raw layer."""
     statements = [f"create schema if not exists {RAW_SCHEMA}"]
     for name, columns in TABLES.items():
-        statements.append(f"create table if not exists {RAW_SCHEMA}.{name} ({columns}\n)")
+        added = "".join(
+            f",\n        {column} {definition}" for column, definition in ADDED_COLUMNS.get(name, [])
+        )
+        statements.append(f"create table if not exists {RAW_SCHEMA}.{name} ({columns}{added}\n)")
+    for name, added in ADDED_COLUMNS.items():
+        for column, definition in added:
+            statements.append(
+                f"alter table {RAW_SCHEMA}.{name} add column if not exists {column} {definition}"
+            )
     return statements

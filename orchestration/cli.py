@@ -4,6 +4,7 @@ productops demo [--scale N] [--out DIR] [--seed N]   generate the demo organisat
 productops run                                      run the whole pipeline in one process
 productops status [--streams] [--json]              last run, sources' cursors and freshness, gates
 productops query "<sql>" [--csv] [--max-rows N]     read-only SQL against the published marts
+productops config check                             validate productops.toml and the environment
 
 Exit codes: 0 success; 1 the run, the query or the last run failed; 2 usage or
 configuration error; 3 nothing to read yet (no published marts, no run recorded).
@@ -21,7 +22,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from ingestion.config import ConfigError, Settings, load_settings
+from ingestion.config import DEMO_VARIABLE, ConfigError, Settings, load_settings
 from orchestration.run_record import now_iso
 
 log = logging.getLogger("productops")
@@ -103,6 +104,19 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
 
 
+def _print_files(record_file: Path, run_id: str) -> None:
+    """The four fates of the lines of each file this run landed."""
+    from orchestration.run_record import read_record
+    from orchestration.status import render_file_fates
+
+    record = read_record(record_file)
+    landed = [f for f in (record.files if record else []) if f.get("run_id") == run_id]
+    if landed:
+        print()
+        print("Files landed by this run (every line: landed, duplicate dropped, skipped or rejected):")
+        print("\n".join(render_file_fates(landed, limit=None)))
+
+
 def _instance():
     """The Dagster instance under $DAGSTER_HOME (run history for `dagster dev`), else ephemeral."""
     import dagster as dg
@@ -128,7 +142,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
 
     from orchestration.publishing import mart_tables
     from orchestration.run_record import RunRecord, failed_steps, gate_results, record_path, write_record
-    from orchestration.status import read_source_states
+    from orchestration.status import read_file_fates, read_source_states
 
     events = result.all_events
     record = RunRecord(
@@ -147,6 +161,7 @@ def _write_run_record(settings: Settings, run_id: str, result, started_at: str, 
         if settings.warehouse.exists():
             with duckdb.connect(str(settings.warehouse), read_only=True) as con:
                 record.sources = read_source_states(con)
+                record.files = read_file_fates(con)
     except duckdb.IOException as exc:  # another run (the schedule, a sensor) took the warehouse
         log.warning("sources not recorded: the warehouse is busy (%s)", str(exc).splitlines()[0])
     if result.success and settings.published.exists():
@@ -173,10 +188,19 @@ def _prune_history(instance) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     started_at = now_iso()
+    if args.demo:
+        os.environ[DEMO_VARIABLE] = "1"  # the Dagster resources read the settings from the environment
     settings = load_settings()
-    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
     run_id = str(uuid.uuid4())
-    log.info("[start] run %s; sources: %s", run_id[:8], mode)
+    if settings.demo_mode:
+        log.info(
+            "[start] run %s on the DEMO organisation (%s): bundled recordings and files, none of yours",
+            run_id[:8],
+            settings.demo_reason,
+        )
+    else:
+        sources = [*settings.live_sources, *settings.file_sources]
+        log.info("[start] run %s; sources: %s", run_id[:8], "; ".join(sources))
     ensure_demo(settings)
 
     from orchestration.dbt_setup import AS_OF_VARIABLE, apply_dbt_env, as_of_date, ensure_manifest
@@ -238,6 +262,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         rows = {t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)}
     _print_summary(settings, rows, seconds)
+    _print_files(record_file, run_id)
     print(f"Full log: {log_file}")
     print(f"Run record: {record_file} (`productops status` reads it)")
     return 0
@@ -334,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES_HELP,
         formatter_class=formatter,
     )
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the bundled demo organisation (recordings and files; no credentials, nothing of yours)",
+    )
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser(
@@ -375,7 +405,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows to show in the table (default 100; --csv writes all)",
     )
     query.set_defaults(func=cmd_query)
+
+    config = sub.add_parser("config", help="check the configuration without running")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser(
+        "check",
+        help="validate productops.toml (unknown keys, types, values) and the environment",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    check.set_defaults(func=cmd_config_check)
     return parser
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Everything `run` would refuse, said before running (a ConfigError exits 2 in main)."""
+    settings = load_settings()
+    where = settings.config_file or "no configuration file (defaults)"
+    mode = "demo organisation" if settings.demo_mode else "live: " + ", ".join(settings.live_sources)
+    print(f"{where}: valid")
+    print(f"  sources   {mode}")
+    print(f"  surveys   {len(settings.surveys)} mapped")
+    print(f"  landing   {settings.landing_dir}")
+    print(f"  warehouse {settings.warehouse}")
+    return EXIT_OK
 
 
 def load_settings_safe_demo_dir() -> Path:

@@ -57,6 +57,8 @@ class RunRecord:
     published: str | None = None
     published_rows: dict[str, int] = field(default_factory=dict)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # What became of each file's lines (raw.loaded_files): landed, duplicate, skipped, rejected.
+    files: list[dict[str, Any]] = field(default_factory=list)
     gates: list[GateResult] = field(default_factory=list)
     failed_steps: list[FailedStep] = field(default_factory=list)
     version: int = RECORD_VERSION

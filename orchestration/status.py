@@ -46,6 +46,7 @@ class Status:
     run: RunInfo | None = None
     gates: list[GateResult] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
     sources_origin: str = "warehouse"
     published: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -100,6 +101,60 @@ def read_source_states(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             row["last_load_at"] = row["last_load_at"].astimezone(UTC).isoformat(timespec="seconds")
         rows.append(row)
     return rows
+
+
+FILE_FATES_SQL = """
+select
+    source, path, rows_landed as landed, coalesce(rows_duplicate, 0) as duplicates,
+    coalesce(rows_skipped, 0) as skipped, coalesce(rows_rejected, 0) as rejected,
+    problem, loaded_at, run_id
+from raw.loaded_files
+where not starts_with(path, 'surveys:') or rows_landed + coalesce(rows_rejected, 0) > 0
+order by loaded_at desc, path
+"""
+FILES_SHOWN = 15
+
+
+def read_file_fates(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Each file of the file sources as it last landed: the four fates of its lines
+    (landed, duplicates dropped, skipped, quarantined), or why it could not be read."""
+    columns = {
+        row[0]
+        for row in con.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'raw' and table_name = 'loaded_files'"
+        ).fetchall()
+    }
+    if "rows_duplicate" not in columns:  # a warehouse no run of this version has written
+        return []
+    cursor = con.execute(FILE_FATES_SQL)
+    names = [d[0] for d in cursor.description]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["loaded_at"] = row["loaded_at"].astimezone(UTC).isoformat(timespec="seconds")
+        rows.append(row)
+    return rows
+
+
+def render_file_fates(files: list[dict[str, Any]], limit: int | None = FILES_SHOWN) -> list[str]:
+    """Text lines: one per file, newest load first."""
+    if not files:
+        return []
+    shown = files if limit is None else files[:limit]
+    lines = [f"  {'file':<44}{'landed':>10}{'duplicate':>10}{'skipped':>9}{'rejected':>10}"]
+    for row in shown:
+        if row.get("problem"):
+            lines.append(f"  {row['path']:<44}  unreadable, quarantined as a file: {row['problem']}")
+            continue
+        lines.append(
+            f"  {row['path']:<44}{row['landed']:>10,}{row['duplicates']:>10,}"
+            f"{row['skipped']:>9,}{row['rejected']:>10,}"
+        )
+    if len(files) > len(shown):
+        more = len(files) - len(shown)
+        lines.append(f"  … and {more} more files (`productops status --json` lists them all)")
+    return lines
 
 
 # -- collecting -----------------------------------------------------------------------
@@ -192,14 +247,22 @@ def collect_status(settings: Settings) -> Status:
     elif dagster_run is not None and dagster_run.run_id == status.run.run_id and not status.gates:
         status.gates = dagster_gates
 
-    status.sources, status.sources_origin = _sources(settings, record, in_progress, status.notes)
+    status.sources, status.sources_origin = _sources(
+        settings, record, in_progress, status.notes, status.files
+    )
     status.published = _published(settings)
     return status
 
 
 def _sources(
-    settings: Settings, record: RunRecord | None, in_progress: bool, notes: list[str]
+    settings: Settings,
+    record: RunRecord | None,
+    in_progress: bool,
+    notes: list[str],
+    files: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], str]:
+    """The source streams; `files` is filled with the file fates from the same place."""
+    files[:] = record.files if record else []
     recorded = (record.sources if record else [], "last_run.json")
     if in_progress:
         notes.append("A run is in progress: sources are shown as recorded at the end of the last CLI run.")
@@ -208,6 +271,7 @@ def _sources(
         return [], "warehouse"
     try:
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            files[:] = read_file_fates(con)
             return read_source_states(con), "warehouse"
     except duckdb.IOException:
         notes.append(
@@ -336,6 +400,10 @@ def render(status: Status, show_streams: bool = False) -> str:
                     f"  {name:<44}{row.get('pages') or 0:>6}{row.get('rows_landed') or 0:>10,}"
                     f"{row.get('rows_rejected') or 0:>10,}  {row.get('cursor') or '—'}"
                 )
+
+    if status.files:
+        lines += ["", "Files (each line's fate as the file last landed, from raw.loaded_files)"]
+        lines += render_file_fates(status.files)
 
     lines += ["", "Gates" + (f" of run {run.run_id[:8]}" if run else "")]
     if not status.gates:

@@ -42,6 +42,7 @@ MARTS = (
     "delivery_weekly",
     "adoption_weekly",
     "satisfaction_by_wave",
+    "survey_items_by_wave",
     "improvement_monthly",
     "team_scorecard_monthly",
     "sprint_predictability",
@@ -138,7 +139,7 @@ def failed_run(tmp_path_factory, demo_org) -> Run:
     bad = '{"timestamp": "last tuesday", "user_email": "bot@example.com", "tool": "jira", "event": "x"}\n'
     (landing / "usage" / "events-2026-12-broken.jsonl").write_text(bad * 3000)
     env, warehouse, published, home = _env(root, demo_org, PRODUCTOPS_LANDING_DIR=str(landing))
-    proc = _cli(["run"], env)
+    proc = _cli(["run", "--demo"], env)  # a landing folder of exports turns the demo off unless asked
     return Run(env, warehouse, published, home, proc)
 
 
@@ -172,7 +173,7 @@ def test_run_reports_progress_stage_by_stage_then_the_summary(good_run):
     gates, _ = _expected_checks()
     # Each stage, in order, with what it did so far.
     stages = [
-        r"\[start\] run \w{8}; sources: demo organisation",
+        r"\[start\] run \w{8} on the DEMO organisation \(nothing is configured\)",
         r"\[extract\] landing every configured source",
         r"jira/issues: \d+ pages, \d+ rows landed, 0 rejected",
         r"usage/events: \d+ pages, \d+ rows landed",

@@ -140,6 +140,7 @@ def test_every_public_mart_is_built(con):
         "delivery_weekly",
         "adoption_weekly",
         "satisfaction_by_wave",
+        "survey_items_by_wave",
         "improvement_monthly",
         "team_scorecard_monthly",
         "sprint_predictability",
@@ -424,9 +425,9 @@ def test_time_to_adoption(con):
 # -------------------------------------------------------------- satisfaction
 
 
-def test_survey_responses_keep_the_last_per_respondent_and_wave(con):
+def test_survey_responses_are_scored_and_matched_to_teams(con):
     keys = {row[0] for row in con.execute("select response_key from marts.fct_survey_responses").fetchall()}
-    assert "resp-01" not in keys and "resp-02" in keys
+    assert len(keys) == 10 and "resp-02" in keys
     r3 = one(con, "select * from marts.fct_survey_responses where response_key = 'resp-04'")
     assert r3["team_id"] == "payments"  # " Payments " matched case-insensitively
     assert r3["satisfaction_score"] == pytest.approx(37.5)
@@ -447,11 +448,28 @@ def test_satisfaction_by_wave_and_suppression(con):
     assert payments["response_rate"] == pytest.approx(5 / 6)
     assert payments["satisfaction_score"] == pytest.approx(62.5)
     assert payments["enps"] == pytest.approx(25.0)  # (2 promoters − 1 detractor) / 4 answers
+    assert payments["survey_id"] == "pulse"
     platform = one(
         con, "select * from marts.satisfaction_by_wave where team_id = 'platform' and survey_wave = '2024-Q1'"
     )
     assert platform["respondents"] == 2 and platform["is_suppressed"] is True
     assert platform["satisfaction_score"] is None and platform["enps"] is None
+
+
+def test_survey_items_by_wave_means_per_team_with_the_same_suppression(con):
+    items = {
+        (team, item): (respondents, answers, mean, suppressed)
+        for team, item, respondents, answers, mean, suppressed in con.execute(
+            "select team_id, item_id, respondents, answers, mean, is_suppressed"
+            " from marts.survey_items_by_wave where survey_id = 'pulse' and survey_wave = '2024-Q1'"
+        ).fetchall()
+    }
+    # payments: 5 respondents; workload 5, 3, 2, 4 and one blank; tools 4, 3, 4 and two blanks
+    assert items[("payments", "workload")] == (5, 4, pytest.approx(3.5), False)
+    assert items[("payments", "tools")] == (5, 3, pytest.approx(11 / 3), False)
+    # platform: 2 respondents, under the threshold of 5
+    assert items[("platform", "workload")] == (2, 2, None, True)
+    assert ("payments", "recommend") not in items  # eNPS lives in satisfaction_by_wave
 
 
 # --------------------------------------------------------------- improvement
@@ -588,7 +606,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 17
+    assert len(models) == 18
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name
@@ -803,3 +821,14 @@ def test_incremental_builds_equal_a_full_refresh(tmp_path):
         ).fetchall() == [("in_progress",)]
     finally:
         con.close()
+
+
+def test_roster_other_ids_are_read_lower_cased(con):
+    ids = dict(
+        con.execute(
+            "select email, other_ids from intermediate.int_people__team_periods"
+            " where email in ('alice@example.com', 'bob@example.com') group by all"
+        ).fetchall()
+    )
+    assert ids["alice@example.com"] == ["u-alice", "alice-okta-id"]
+    assert ids["bob@example.com"] == [""]  # none listed: an empty id, which matches nothing

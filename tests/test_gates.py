@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from ingestion.config import DEFAULT_FRESHNESS_HOURS, ConfigError, load_settings
-from ingestion.loader import RawLoader, ensure_raw_schema
-from ingestion.pages import Page, Rejected
+from ingestion.loader import UNVALIDATED_FILE_DIGEST, RawLoader, ensure_raw_schema
+from ingestion.pages import FileToLand, Page, Rejected
 from ingestion.raw_tables import TABLES
 from orchestration.defs.sources import RAW_STREAMS
 from orchestration.gates import ledger
@@ -54,9 +54,19 @@ def usage_row(key: str, email: str = "ann@example.com", at: datetime | None = No
     }
 
 
-def land(con, run_id: str, rows: list[dict], rejected: int = 0, cursor: str | None = None, drop_file=None):
-    """Land one page of usage events the way the usage reader does."""
+def land(
+    con,
+    run_id: str,
+    rows: list[dict],
+    rejected: int = 0,
+    cursor: str | None = None,
+    drop_file=None,
+    file: tuple[str, str] | None = None,
+):
+    """Land one page of usage events the way the usage reader does; `file` (path, digest) is recorded."""
     page = Page(locator="usage/a.jsonl")
+    if file:
+        page.files = [FileToLand(*file, stream="events")]
     for row in rows:
         page.add("usage_events", row)
     page.rejected = [
@@ -87,14 +97,24 @@ def con(tmp_path):
 
 def test_a_failed_batch_is_rewound_and_gated_again_until_fixed(con, tmp_path):
     settings = settings_for(tmp_path)
-    land(con, "r1", [usage_row(f"e{i}", line=i + 1) for i in range(200)], cursor="c1")
-    con.execute("insert into raw.loaded_files values ('usage/a.jsonl', 'sha-a', 'events', 200, 'r1', now())")
+    land(
+        con,
+        "r1",
+        [usage_row(f"e{i}", line=i + 1) for i in range(200)],
+        cursor="c1",
+        file=("usage/a.jsonl", "sha-a"),
+    )
     assert all(o.passed for o in run_source_gates(con, USAGE, "r1", settings))
     assert ledger.batch_status(con, "r1") == {"usage": "passed"}
 
     # r2 lands one event whose email is not an email, and moves the cursor on.
-    land(con, "r2", [usage_row("e7", email="not-an-email", line=8)], cursor="c2")
-    con.execute("insert into raw.loaded_files values ('usage/b.jsonl', 'sha-b', 'events', 1, 'r2', now())")
+    land(
+        con,
+        "r2",
+        [usage_row("e7", email="not-an-email", line=8)],
+        cursor="c2",
+        file=("usage/b.jsonl", "sha-b"),
+    )
     failed = [o for o in run_source_gates(con, USAGE, "r2", settings) if not o.passed]
     assert [(o.check, o.failing) for o in failed] == [(EXPECTATIONS, 1)]
     assert "user_email looks like an email address: 1 of 1 rows fail" in failed[0].message
@@ -106,7 +126,7 @@ def test_a_failed_batch_is_rewound_and_gated_again_until_fixed(con, tmp_path):
     ).fetchall() == [("events", "c1")]
     assert dict(con.execute("select path, sha256 from raw.loaded_files").fetchall()) == {
         "usage/a.jsonl": "sha-a",
-        "usage/b.jsonl": ledger.UNVALIDATED_FILE_DIGEST,
+        "usage/b.jsonl": UNVALIDATED_FILE_DIGEST,
     }
 
     # r3 lands nothing new, but the bad row of r2 is still unvalidated: it fails again.
@@ -130,7 +150,7 @@ def test_rows_a_crashed_run_left_are_gated_by_the_next_run(con, tmp_path):
 
     outcomes = outcomes_by_check(run_source_gates(con, USAGE, "r2", settings))
 
-    assert outcomes[EXPECTATIONS].message == "raw.usage_events: 2 rows checked, all 7 expectations met"
+    assert outcomes[EXPECTATIONS].message == "raw.usage_events: 2 rows checked, all 8 expectations met"
     assert con.execute(
         "select run_id, status, validated_by from audit.batches order by run_id"
     ).fetchall() == [
@@ -172,7 +192,7 @@ def test_volume_gate_ignores_small_tables_and_quiet_days(con, tmp_path):
 
 
 def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_path):
-    settings = settings_for(tmp_path)
+    settings = settings_for(tmp_path, "rejected_min_count = 3")
     land(con, "r1", [usage_row(f"e{i}") for i in range(97)], rejected=3)
     con.execute(
         "insert into raw.rejected_records values ('usage', 'events',"
@@ -184,7 +204,7 @@ def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_pat
 
     assert not share.passed and share.failing == 3
     assert share.message == (
-        "usage: 3 of 100 records rejected in this run (3.00%); threshold 1.00%; "
+        "usage: 3 of 100 records rejected in this run (3.00%); threshold 1.00% and at least 3 records; "
         "top reasons: 3 × invalid JSON, 1 × unknown user <redacted>"
     )
     assert share.metadata["top_reasons"] == "- 3 × invalid JSON\n- 1 × unknown user <redacted>"
@@ -193,8 +213,22 @@ def test_rejected_share_names_counts_and_reasons_without_identities(con, tmp_pat
 
 def test_rejected_share_threshold_comes_from_the_config(con, tmp_path):
     land(con, "r1", [usage_row(f"e{i}") for i in range(97)], rejected=3)
-    relaxed = settings_for(tmp_path, "rejected_share_threshold = 0.05")
+    relaxed = settings_for(tmp_path, "rejected_share_threshold = 0.05\nrejected_min_count = 1")
     assert outcomes_by_check(run_source_gates(con, USAGE, "r1", relaxed))[REJECTED_SHARE].passed
+
+
+def test_a_small_batch_fails_the_rejected_share_only_past_the_minimum_count(con, tmp_path):
+    # A first survey wave of 8 answers with 1 bad one: 12.5 % but one record.
+    land(con, "r1", [usage_row(f"e{i}") for i in range(7)], rejected=1)
+    default = outcomes_by_check(run_source_gates(con, USAGE, "r1", settings_for(tmp_path)))[REJECTED_SHARE]
+    assert default.passed
+    assert default.message == (
+        "usage: 1 of 8 records rejected in this run (12.50%); threshold 1.00% and at least 10 records"
+    )
+    strict = settings_for(tmp_path, "rejected_min_count = { usage = 1, surveys = 50 }")
+    assert strict.rejected_min_count["surveys"] == 50 and strict.rejected_min_count["jira"] == 10
+    outcome = outcomes_by_check(run_source_gates(con, USAGE, "r1", strict))[REJECTED_SHARE]
+    assert not outcome.passed and outcome.metadata["min_count"] == 1
 
 
 def test_freshness_against_the_configured_window(con, tmp_path):
@@ -333,9 +367,10 @@ def test_a_large_batch_validated_in_parts_fails_exactly_as_a_whole(con, tmp_path
     rows[12] = (*rows[12][:3], None, *rows[12][4:])
     con.execute(
         "create temp table batch (event_key varchar, occurred_at timestamptz, user_email varchar,"
-        " tool varchar, event varchar, _source_file varchar, _line_number bigint, _run_id varchar)"
+        " tool varchar, event varchar, _source_file varchar, _line_number bigint, _run_id varchar,"
+        " identity_kind varchar default 'email')"
     )
-    con.executemany("insert into batch values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany("insert into batch values (?, ?, ?, ?, ?, ?, ?, ?, 'email')", rows)
     suite = suite_for("usage_events", SuiteContext(settings_for(tmp_path), NOW))
     query = suite.query.format(batch="batch")
 
@@ -393,7 +428,7 @@ def test_gate_settings_defaults_and_overrides(tmp_path):
     ],
 )
 def test_bad_gate_settings_are_refused(tmp_path, line):
-    with pytest.raises(ConfigError, match=r"\[pipeline\]"):
+    with pytest.raises(ConfigError, match=r"pipeline\.(rejected_share_threshold|volume|freshness)"):
         settings_for(tmp_path, line)
 
 

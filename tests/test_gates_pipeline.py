@@ -373,7 +373,7 @@ def test_rejected_records_fail_every_run_until_fixed_then_a_good_run_publishes_p
     err = capsys.readouterr().err
     assert (
         "GATE FAILED usage/events · rejected_share_within_threshold: usage: 50 of 100 records rejected "
-        "in this run (50.00%); threshold 1.00%; top reasons: 50 × invalid JSON" in err
+        "in this run (50.00%); threshold 1.00% and at least 10 records; top reasons: 50 × invalid JSON" in err
     )
     assert "@" not in "\n".join(line for line in err.splitlines() if "GATE" in line)  # never an email
     assert fingerprint(world.published.parent) == before

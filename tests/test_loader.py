@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from ingestion import loader as loader_module
-from ingestion.loader import RawLoader
-from ingestion.pages import Page, Rejected
+from ingestion.loader import UNVALIDATED_FILE_DIGEST, RawLoader
+from ingestion.pages import FileToLand, Page, Rejected
 
 
 def _event(uuid: str, published: str = "2026-05-01T10:00:00Z", n: int = 0) -> dict:
@@ -107,3 +107,96 @@ def test_consecutive_pages_share_a_transaction_up_to_the_batch_size(con, monkeyp
         " from raw.okta_system_log group by _loaded_at order by 1"
     ).fetchall() == [("1a,1b,2a,2b",), ("3a,3b",)]
     assert RawLoader(con, "run-2").cursor("okta", "system_log") == "c3"
+
+
+# -- whole files: replace_file ---------------------------------------------------------
+
+# One line per row, as a file reader's classification yields them; line 5 repeats
+# line 1's key, line 3 is blank, line 4 is unreadable.
+LINES = """
+    select * from (values
+        (1, 'ok', null, null, 'k1', timestamptz '2026-05-01 10:00:00+00', 'ann@example.com', 'Miro', 'open'),
+        (2, 'ok', null, null, 'k2', timestamptz '2026-05-01 11:00:00+00', 'bob@example.com', 'Miro', 'open'),
+        (3, 'skipped', null, null, null, null, null, null, null),
+        (4, 'rejected', 'invalid JSON', '{"x":', null, null, null, null, null),
+        (5, 'ok', null, null, 'k1', timestamptz '2026-05-01 12:00:00+00', 'ann@example.com', 'Miro', 'edit')
+    ) as t(line_no, status, reason, payload, event_key, occurred_at, user_email, tool, event),
+    (select 'email' as identity_kind)
+    where $wanted = $wanted
+"""
+
+
+def _replace(loader: RawLoader, path: str = "usage/a.jsonl", digest: str = "d1", lines: str = LINES):
+    file = FileToLand(path, digest, "events")
+    return loader.replace_file("usage", "events", file, "usage_events", lines, {"wanted": 1})
+
+
+def test_every_line_of_a_file_meets_one_fate_counted_in_loaded_files(con):
+    loader = RawLoader(con, "run-1")
+    counts = _replace(loader)
+    assert (counts.landed, counts.duplicates, counts.skipped, counts.rejected) == (2, 1, 1, 1)
+    assert counts.lines == 5
+    # The first line of a key wins within the file.
+    assert con.execute(
+        "select event_key, event, _source_file, _line_number from raw.usage_events order by 1"
+    ).fetchall() == [("k1", "open", "usage/a.jsonl", 1), ("k2", "open", "usage/a.jsonl", 2)]
+    assert con.execute("select locator, reason, payload from raw.rejected_records").fetchall() == [
+        ("usage/a.jsonl:4", "invalid JSON", '{"x":')
+    ]
+    assert con.execute(
+        "select path, sha256, source, rows_landed, rows_duplicate, rows_skipped, rows_rejected"
+        " from raw.loaded_files"
+    ).fetchall() == [("usage/a.jsonl", "d1", "usage", 2, 1, 1, 1)]
+    assert loader.file_digest("usage/a.jsonl") == "d1"
+
+
+def test_a_file_landed_again_replaces_its_rows_and_quarantine_and_keys_of_other_files_win(con):
+    _replace(RawLoader(con, "run-1"))
+    shorter = LINES.replace("(4, 'rejected'", "(4, 'skipped'").replace("'k2'", "'k3'")
+    counts = _replace(RawLoader(con, "run-2"), digest="d2", lines=shorter)
+    assert (counts.landed, counts.duplicates, counts.skipped, counts.rejected) == (2, 1, 2, 0)
+    assert con.execute("select list(event_key order by event_key) from raw.usage_events").fetchall() == [
+        (["k1", "k3"],)
+    ]
+    assert con.execute("select count(*) from raw.rejected_records").fetchall() == [(0,)]
+    # Another file with the same keys: the rows already landed win, counted as duplicates.
+    counts = _replace(RawLoader(con, "run-3"), path="usage/b.jsonl", digest="d3")
+    assert (counts.landed, counts.duplicates) == (1, 2)  # k2 is new; k1 twice is not
+    assert con.execute("select _source_file from raw.usage_events where event_key = 'k1'").fetchall() == [
+        ("usage/a.jsonl",)
+    ]
+
+
+def test_a_file_that_fails_midway_leaves_what_it_landed_before(con):
+    _replace(RawLoader(con, "run-1"))
+    broken = LINES.replace("'bob@example.com', 'Miro'", "'bob@example.com', null")  # tool is not null
+    with pytest.raises(duckdb.Error):
+        _replace(RawLoader(con, "run-2"), digest="d2", lines=broken)
+    assert con.execute("select count(*) from raw.usage_events").fetchall() == [(2,)]
+    assert con.execute("select sha256, run_id from raw.loaded_files").fetchall() == [("d1", "run-1")]
+
+
+# -- rewind ------------------------------------------------------------------------------
+
+
+def test_rewind_restores_saved_cursors_and_marks_the_failed_runs_files(con):
+    loader = RawLoader(con, "run-2")
+    loader.land_page("usage", Page("p", cursors={"events": "c2", "other": "x"}))
+    _replace(loader)
+    _replace(RawLoader(con, "run-1"), path="usage/old.jsonl", digest="d0")
+    loader.rewind("usage", {"events": ("c1", "run-1")}, failed_run="run-2")
+    assert con.execute("select stream, cursor_value, run_id from raw.load_state").fetchall() == [
+        ("events", "c1", "run-1")
+    ]
+    assert dict(con.execute("select path, sha256 from raw.loaded_files").fetchall()) == {
+        "usage/a.jsonl": UNVALIDATED_FILE_DIGEST,
+        "usage/old.jsonl": "d0",
+    }
+
+
+def test_operations_join_a_callers_transaction(con):
+    loader = RawLoader(con, "run-1")
+    with pytest.raises(RuntimeError), loader.transaction():
+        loader.land_page("okta", Page("p1", rows={"okta_system_log": [_event("a")]}))
+        raise RuntimeError("the caller's own bookkeeping failed")
+    assert con.execute("select count(*) from raw.okta_system_log").fetchall() == [(0,)]

@@ -86,6 +86,7 @@ def landing(tmp_path, monkeypatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PRODUCTOPS_DEMO_DIR", str(tmp_path / "demo"))
     monkeypatch.setenv("PRODUCTOPS_LANDING_DIR", str(root))
+    monkeypatch.setenv("PRODUCTOPS_SALT", "sensor-test-salt")  # exports in the folder: not the demo
     monkeypatch.setenv("PRODUCTOPS_LANDING_SETTLE_SECONDS", "0")
     return root
 

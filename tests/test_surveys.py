@@ -138,6 +138,9 @@ def test_google_forms_export_in_utc_across_the_dst_change(con, landing):
         # blank answers are null, never 0
         ("2026-Q1", utc(2026, 3, 21, 11, 0), "Platform", f"{Q1}:7",
          {"pride": 4.0, "recommend": None, "workload": None}),
+        # "Agree" is a label of the built-in agreement scale: 4 on 1–5
+        ("2026-Q1", utc(2026, 3, 23, 8, 0), "Platform", f"{Q1}:9",
+         {"pride": 4.0, "recommend": 8.0, "workload": 4.0}),
         # a quoted answer over two lines: the record starts on line 10 …
         ("2026-Q1", utc(2026, 3, 25, 16, 5, 9), "Growth", f"{Q1}:10",
          {"pride": 4.0, "recommend": 9.0, "workload": 4.0}),
@@ -211,12 +214,11 @@ def test_keys_are_salted_hashes(con, landing):
 
 def test_out_of_range_and_non_numeric_rows_are_quarantined(con, landing):
     stats = load(con, landing)
-    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 15, 5)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 16, 4)
     recommend = "How likely are you to recommend working on your team to a friend?"
     assert rejects(con) == {
         f"{Q1}:6": f'{Q1}:6: answer to "My workload is sustainable." is outside the scale 1–5: 7',
         f"{Q1}:8": f'{Q1}:8: answer to "{recommend}" is outside the scale 0–10: 11',
-        f"{Q1}:9": f'{Q1}:9: answer to "My workload is sustainable." is not a number',
         f"{Q2_FR}:6": (f'{Q2_FR}:6: answer to "My workload is sustainable." is outside the scale 1–5: 6'),
         f"{SM}:8": (
             f'{SM}:8: answer to "How likely is it that you would recommend this team as a'
@@ -245,9 +247,9 @@ def test_rerun_is_idempotent(con, landing):
     # A new salt is a change: both are read again, under new keys, still once each.
     new_salt = Secret("another-salt-for-the-same-exports")
     stats = land_surveys(con, RawLoader(con, "run-3"), landing / "surveys", (PULSE, ENGAGEMENT), new_salt)
-    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 15, 5)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 16, 4)
     assert [con.execute(counts.format(t)).fetchall() for t in tables] == before
-    assert before == [[(15,)], [(45,)], [(5,)]]
+    assert before == [[(16,)], [(48,)], [(4,)]]
     assert (
         con.execute("select list(response_key order by response_key) from raw.survey_responses").fetchall()
         != keys
@@ -354,7 +356,7 @@ def test_day_first_dates_under_an_english_header_and_anonymous_rows(con, tmp_pat
 
 def test_a_shorter_file_drops_its_earlier_quarantine_rows(con, landing):
     load(con, landing, mappings=(PULSE,))
-    assert sorted(k for k in rejects(con) if k.startswith(Q1)) == [f"{Q1}:6", f"{Q1}:8", f"{Q1}:9"]
+    assert sorted(k for k in rejects(con) if k.startswith(Q1)) == [f"{Q1}:6", f"{Q1}:8"]
     q1 = landing / Q1
     q1.write_text("".join(q1.read_text(encoding="utf-8").splitlines(keepends=True)[:5]), encoding="utf-8")
     stats = load(con, landing, mappings=(PULSE,), run_id="run-2")
@@ -368,4 +370,4 @@ def test_surveys_a_failed_gate_rewound_are_read_again(con, landing):
     ledger.record_failure(con, "surveys", "run-1", {}, ["surveys__responses_expectations"])
     # The fingerprints of run-1 no longer match: the next run reads both surveys again.
     stats = load(con, landing, run_id="run-2")
-    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 15, 5)
+    assert (stats.pages, stats.rows_landed, stats.rows_rejected) == (2, 16, 4)

@@ -16,7 +16,6 @@ import pytest
 
 from ingestion.config import ConfigError, UsageMapping, load_settings
 from ingestion.loader import RawLoader
-from ingestion.pages import SourceError
 from ingestion.sources import usage_logs
 from ingestion.sources.usage_logs import FieldMapping, land_usage_logs, usage_file_mappings
 
@@ -194,27 +193,29 @@ def test_renamed_fields_and_json_array_file(con, tmp_path):
     assert rejects(con)[0][:2] == ("usage/export.json:2", "missing required field: who")
 
 
-def test_unreadable_file_fails_loudly_after_the_others_land(con, landing):
-    # Mixed line endings would silently shift line numbers; DuckDB refuses them.
+def test_mixed_line_endings_land_line_by_line(con, landing):
+    # DuckDB refuses to split such a file; its line-safe copy keeps every line number.
     (landing / "usage" / "events-2026-02.jsonl").write_bytes(
         b'{"timestamp":"2026-02-01T10:00:00Z","user_email":"leak@example.com","tool":"Jira",'
-        b'"event":"x"}\r\n{"a":1}\n{"b":"leak@example.com"}\r\n'
+        b'"event":"x","event_id":"feb-1"}\r\n{"a":1}\n{"b":"leak@example.com"}\r\n'
     )
-    with pytest.raises(SourceError) as error:
-        load(con, landing)
-    assert "usage/events-2026-02.jsonl" in str(error.value)
-    assert "@" not in str(error.value)
-    assert len(events(con)) == 7  # the good files landed
-    loaded = con.execute("select path from raw.loaded_files order by 1").fetchall()
-    assert ("usage/events-2026-02.jsonl",) not in loaded  # retried on the next run
+    stats = load(con, landing)
+    assert [row[0] for row in events(con, "usage/events-2026-02.jsonl")] == ["feb-1"]
+    got = {locator: reason for locator, reason, _ in rejects(con) if "2026-02" in locator}
+    assert set(got) == {"usage/events-2026-02.jsonl:2", "usage/events-2026-02.jsonl:3"}
+    assert "@" not in str(rejects(con))
+    counts = stats.files["usage/events-2026-02.jsonl"]
+    assert (counts.landed, counts.duplicates, counts.skipped, counts.rejected) == (1, 0, 0, 2)
 
 
-def test_missing_csv_column_names_the_file(con, tmp_path):
+def test_missing_csv_column_quarantines_the_file_by_name(con, tmp_path):
     usage = tmp_path / "landing" / "usage"
     usage.mkdir(parents=True)
     (usage / "bad.csv").write_text("when,user_email,tool,event\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"usage/bad.csv: CSV header has no column 'timestamp'"):
-        load(con, tmp_path / "landing")
+    stats = load(con, tmp_path / "landing")
+    assert rejects(con) == [("usage/bad.csv", "usage/bad.csv: CSV header has no column 'timestamp'", None)]
+    assert stats.files["usage/bad.csv"].problem == "CSV header has no column 'timestamp'"
+    assert stats.rows_rejected == 1
 
 
 # -- per-file mappings: Segment track events, a log without a tool column ----------------
@@ -336,7 +337,11 @@ def test_usage_files_configuration_errors(tmp_path):
 
 def test_per_file_tables_leave_the_settings_loadable(tmp_path, per_file):
     settings = load_settings(
-        {"PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"), "PRODUCTOPS_DEMO_DIR": str(tmp_path)}
+        {
+            "PRODUCTOPS_CONFIG": str(tmp_path / "productops.toml"),
+            "PRODUCTOPS_DEMO_DIR": str(tmp_path),
+            "PRODUCTOPS_SALT": "usage-test-salt",
+        }
     )
     assert settings.usage == UsageMapping()
     mappings = usage_file_mappings(settings.config_file, settings.usage)
@@ -349,9 +354,9 @@ def test_the_memory_limit_applies_while_loading_and_is_restored(con, landing, mo
     seen = []
     original = usage_logs._land_file
 
-    def spy(con, *args):
-        seen.append(con.execute("select current_setting('memory_limit')").fetchall()[0][0])
-        return original(con, *args)
+    def spy(loader, *args):
+        seen.append(loader.con.execute("select current_setting('memory_limit')").fetchall()[0][0])
+        return original(loader, *args)
 
     monkeypatch.setattr(usage_logs, "_land_file", spy)
     setting = "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
@@ -376,7 +381,7 @@ def test_the_limit_of_a_file_grows_with_the_key_index(con, tmp_path, monkeypatch
     # 20 keys of 160 bytes: 3 200 bytes, in whole steps of 1 000.
     assert usage_logs._index_allowance(con, log) == 3_000
     con.execute(
-        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r'"
+        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r', 'email'"
         " from range(100) r(i)"
     )
     assert usage_logs._index_allowance(con, log) == 19_000  # (100 + 20) x 160 = 19 200
@@ -423,6 +428,7 @@ def test_the_usage_asset_reads_usage_files_from_the_configuration(tmp_path, per_
     monkeypatch.setenv("PRODUCTOPS_DEMO_DIR", str(tmp_path / "no-demo"))
     monkeypatch.setenv("PRODUCTOPS_CONFIG", str(tmp_path / "productops.toml"))
     monkeypatch.setenv("PRODUCTOPS_LANDING_DIR", str(landing))
+    monkeypatch.setenv("PRODUCTOPS_SALT", "usage-test-salt")
     monkeypatch.setenv("PRODUCTOPS_WAREHOUSE", str(tmp_path / "w.duckdb"))
     usage = next(a for a in source_assets if dg.AssetKey(["usage", "events"]) in a.keys)
     assert dg.materialize([usage], resources={"warehouse": WarehouseResource()}).success

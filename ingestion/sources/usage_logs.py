@@ -24,26 +24,27 @@ import fnmatch
 import gzip
 import logging
 import re
+import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 import duckdb
 
 from ingestion.config import ConfigError, UsageMapping
-from ingestion.loaded_files import file_sha256, landed_digest, record_landed
-from ingestion.loader import RawLoader, StreamStats
-from ingestion.pages import SourceError
+from ingestion.loader import RawLoader, StreamStats, file_sha256
+from ingestion.pages import FileCounts, FileToLand, SourceError
 from ingestion.raw_tables import RAW_SCHEMA
+from ingestion.text_files import MARK, MAX_LINE_BYTES, UnreadableFile, sniff, write_line_safe_copy
 
 log = logging.getLogger(__name__)
 
 SOURCE = "usage"
 STREAM = "events"
+TABLE = "usage_events"
 SUFFIXES = (".jsonl", ".json", ".csv")
 CSV_DELIMITERS = (",", ";", "\t")
 # DuckDB settings while a file loads: past the limit, sorts and joins spill to
@@ -70,13 +71,36 @@ WITHOUT_OFFSET = r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
 
 # The whole line as one column: a NUL delimiter and no quoting. strict_mode
 # makes DuckDB fail loudly (instead of silently re-splitting lines) on files
-# that mix line endings or contain a bare carriage return.
-READ_LINES = """
+# that mix line endings or contain a bare carriage return, and on bytes that
+# are not UTF-8: such a file is read again from its line-safe copy.
+READ_LINES = f"""
     select row_number() over () as line_no, line
-    from read_csv($path, columns = {'line': 'varchar'}, header = false, delim = '\\0',
+    from read_csv($path, columns = {{'line': 'varchar'}}, header = false, delim = '\\0',
                   quote = '', escape = '', comment = '', compression = 'auto',
-                  auto_detect = false, strict_mode = true)
+                  auto_detect = false, strict_mode = true, max_line_size = {MAX_LINE_BYTES})
 """
+# Every line as text: a byte order mark stripped from any line (concatenated
+# exports keep one per part); a line the line-safe copy marked carries its
+# reason in `mark` and what could be shown of it in `text`.
+LINES = f"""
+    select line_no, mark,
+           case when mark is null then text else split_part(text, '{MARK}', 3) end as text,
+           mark is null and coalesce(trim(text), '') = '' as blank
+    from (
+        select line_no, ltrim(line, chr(65279)) as text,
+               case when starts_with(line, '{MARK}') then split_part(line, '{MARK}', 2) end as mark
+        from ({READ_LINES})
+    )
+"""
+# JSON that DuckDB's reader accepts but JSON does not: a trailing comma, NaN,
+# Infinity (comments are refused already). Looked for outside strings, and
+# only on lines holding one of these substrings (a trailing comma is followed
+# by `}` / `]` or by a blank): plain substring tests, since a regex on every
+# line cost a tenth of the load.
+MAYBE_LAX_JSON = (",}", ",]", " }", " ]", "\t", "NaN", "Infinity")
+JSON_STRING = r'"(?:[^"\\]|\\.)*"'
+TRAILING_COMMA = r",\s*[}\]]"
+NON_NUMBER = r"\b(NaN|-?Infinity)\b"
 # A JSON array file: one "line" per element (its ordinal stands in for the line).
 READ_ARRAY = """
     select row_number() over () as line_no, json::varchar as line
@@ -86,7 +110,7 @@ READ_ARRAY = """
 
 # -- where fields are read -------------------------------------------------------------
 
-FIELD_KEYS = ("timestamp", "user_email", "tool", "event", "event_id")
+FIELD_KEYS = ("timestamp", "user_email", "user_id", "tool", "event", "event_id")
 
 
 def _names(value: Any, key: str) -> tuple[str, ...]:
@@ -114,6 +138,9 @@ class FieldMapping:
     files: str = "*"  # glob against the path under usage/
     timestamp: tuple[str, ...] = ("timestamp",)
     user_email: tuple[str, ...] = ("user_email",)
+    # Identities that are not emails (Segment userId / anonymousId, …), read when
+    # no email is: they land with identity_kind 'id' and never meet the email gate.
+    user_id: tuple[str, ...] = ()
     tool: tuple[str, ...] = ("tool",)
     event: tuple[str, ...] = ("event",)
     event_id: tuple[str, ...] = ("event_id",)
@@ -150,14 +177,18 @@ class FieldMapping:
     def matches(self, relative_to_usage: str) -> bool:
         return fnmatch.fnmatchcase(relative_to_usage, self.files)
 
+    def names(self, key: str) -> tuple[str, ...]:
+        """Where a field is read; the identity is an email or else a user id."""
+        return self.user_email + self.user_id if key == "user_email" else getattr(self, key)
+
     def label(self, key: str) -> str:
-        return " or ".join(getattr(self, key)) or key
+        return " or ".join(self.names(key)) or key
 
     @property
     def required(self) -> dict[str, tuple[str, ...]]:
         """The fields every event needs (the tool comes from tool_name if set)."""
         keys = ["timestamp", "user_email", "event"] + ([] if self.tool_name else ["tool"])
-        return {key: getattr(self, key) for key in keys}
+        return {key: self.names(key) for key in keys}
 
 
 def usage_file_mappings(config_file: Path | None, base: UsageMapping) -> list[FieldMapping]:
@@ -208,39 +239,23 @@ def land_usage_logs(
     Each file is read with the first of `file_mappings` whose glob matches its
     path under `usage_dir`, else with `mapping`. `_source_file` is stored
     relative to `landing_dir` (default: the parent of `usage_dir`, i.e.
-    `usage/<name>`). Files that cannot be read at all are reported together
-    in one `SourceError` after the others have landed.
+    `usage/<name>`). A file that cannot be read at all is quarantined as a
+    file, with its reason, and the others still land.
     """
     landing_dir = landing_dir or usage_dir.parent
     base = mapping if isinstance(mapping, FieldMapping) else FieldMapping.from_usage(mapping)
     stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
-    failures: list[str] = []
     with duckdb_settings(con, memory_limit=memory_limit, preserve_insertion_order="false"):
         for path in find_usage_files(usage_dir):
             relative = path.relative_to(landing_dir).as_posix()
             fields = mapping_for(path.relative_to(usage_dir).as_posix(), base, file_mappings)
-            try:
-                usage_file = UsageFile(path, relative, _file_kind(path))
-                if memory_limit is not None:
-                    limit = _limit_bytes(memory_limit) + _index_allowance(con, path)
-                    con.execute(f"set memory_limit = '{limit // 1024}KiB'")
-                landed, rejected = _land_file(con, loader.run_id, usage_file, fields)
-            except UsageFileError as exc:
-                failures.append(f"{exc.where}: {exc.message}")
-                continue
-            except (OSError, UnicodeDecodeError, EOFError) as exc:  # unreadable, not UTF-8, bad gzip
-                failures.append(f"{relative}: cannot read the file: {type(exc).__name__}")
-                continue
-            if landed is None:
-                continue  # unchanged since it was loaded
-            stats.pages += 1
-            stats.rows_landed += landed
-            stats.rows_rejected += rejected
+            if memory_limit is not None:
+                limit = _limit_bytes(memory_limit) + _index_allowance(con, path)
+                con.execute(f"set memory_limit = '{limit // 1024}KiB'")
+            counts = _land_file(loader, path, relative, fields)
+            if counts is not None:  # None: unchanged since it was loaded
+                stats.count_file(relative, counts)
     loader.log_stream(SOURCE, STREAM, stats)
-    if failures:
-        raise SourceError(
-            SOURCE, str(usage_dir), f"{len(failures)} file(s) not loaded: " + "; ".join(failures)
-        )
     return stats
 
 
@@ -323,83 +338,64 @@ def scrub_emails(text: str) -> str:
 # -- one file ------------------------------------------------------------------
 
 
-def _land_file(
-    con: duckdb.DuckDBPyConnection, run_id: str, usage_file: UsageFile, mapping: FieldMapping
-) -> tuple[int | None, int]:
-    """Returns (rows landed, rows rejected); landed is None for a skipped file."""
-    sha256 = file_sha256(usage_file.path)
-    known = landed_digest(con, usage_file.relative)
-    if known == sha256:
-        log.info("usage: %s unchanged since it was loaded, skipped", usage_file.relative)
-        return None, 0
+def _land_file(loader: RawLoader, path: Path, relative: str, mapping: FieldMapping) -> FileCounts | None:
+    """The four counts of the file's lines; None for a file unchanged since it landed.
 
-    classified, params = _classified_sql(usage_file, mapping)
-    now = datetime.now(UTC)
-    params = {**params, "file": usage_file.relative, "now": now, "run_id": run_id}
-    con.begin()
+    DuckDB reads the file as it is; when it cannot split it into lines (mixed
+    CRLF/LF, bytes that are not UTF-8, a huge line), a line-safe copy is read
+    instead (ingestion/text_files.py). A file that cannot be read at all is
+    quarantined as a file.
+    """
+    sha256 = file_sha256(path)
+    if loader.file_digest(relative) == sha256:
+        log.info("usage: %s unchanged since it was loaded, skipped", relative)
+        return None
+    file = FileToLand(relative, sha256, STREAM)
     try:
-        if known is not None:  # the file changed: its earlier rows are replaced, not merged
-            con.execute(
-                f"delete from {RAW_SCHEMA}.usage_events where _source_file = ?",
-                [usage_file.relative],
-            ).fetchall()
-            con.execute(
-                f"delete from {RAW_SCHEMA}.rejected_records"
-                " where source = ? and stream = ? and starts_with(locator, ?)",
-                [SOURCE, STREAM, usage_file.relative + ":"],
-            ).fetchall()
-        # The few rejects first, while the memory is free for the big insert.
-        # Two streaming passes, not one classified temporary table, which
-        # would have to fit beside the key index.
-        rejected = _insert_rejects(con, classified, params)
-        landed = _insert_events(con, classified, params)
-        record_landed(con, usage_file.relative, sha256, STREAM, landed, run_id, now)
-        con.commit()
-    except duckdb.Error as exc:
-        con.rollback()
+        sniff(path)
+        usage_file = UsageFile(path, relative, _file_kind(path))
+        try:
+            counts = _replace(loader, file, usage_file, mapping)
+        except duckdb.Error:
+            if usage_file.kind == "json_array":
+                raise
+            with tempfile.TemporaryDirectory(prefix="productops-lines-") as tmp:
+                copy = Path(tmp) / "lines.txt"
+                write_line_safe_copy(path, copy)
+                counts = _replace(loader, file, replace(usage_file, path=copy), mapping)
+    except (UnreadableFile, UsageFileError, duckdb.Error, OSError, UnicodeDecodeError) as exc:
+        reason = _unreadable_reason(exc)
+        log.error("usage: %s cannot be read, quarantined as a file: %s", relative, reason)
+        loader.quarantine_file(SOURCE, STREAM, file, TABLE, reason)
+        return FileCounts(problem=reason)
+    log.info(
+        "usage: %s: %d events landed, %d duplicates dropped, %d lines skipped, %d quarantined",
+        usage_file.relative,
+        counts.landed,
+        counts.duplicates,
+        counts.skipped,
+        counts.rejected,
+    )
+    return counts
+
+
+def _replace(loader: RawLoader, file: FileToLand, usage_file: UsageFile, mapping: FieldMapping) -> FileCounts:
+    classified, params = _classified_sql(usage_file, mapping)
+    return loader.replace_file(SOURCE, STREAM, file, TABLE, classified, params)
+
+
+def _unreadable_reason(exc: BaseException) -> str:
+    if isinstance(exc, UsageFileError):
+        return exc.message
+    if isinstance(exc, UnreadableFile):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start + 1} of its start)"
+    if isinstance(exc, duckdb.Error):
         # DuckDB quotes the offending line, which may hold an email; keep only
-        # the first line of its message, scrubbed, and drop the chained error.
-        message = scrub_emails(str(exc).splitlines()[0])
-        if "state machine" in message:
-            message = "its lines cannot be split reliably (mixed or bare-CR line endings)"
-        raise UsageFileError(usage_file.relative, f"cannot read the file: {message}") from None
-    except BaseException:
-        con.rollback()
-        raise
-    log.info("usage: %s landed %d events, rejected %d lines", usage_file.relative, landed, rejected)
-    return landed, rejected
-
-
-def _insert_events(con: duckdb.DuckDBPyConnection, classified: str, params: dict) -> int:
-    # Within a file the first line of an event_key wins; across files the row
-    # already landed wins (`or ignore`), so a re-run never reshuffles keys.
-    rows = con.execute(
-        f"""
-        insert or ignore into {RAW_SCHEMA}.usage_events
-            (event_key, occurred_at, user_email, tool, event, _source_file, _line_number,
-             _loaded_at, _run_id)
-        select event_key, occurred_at, user_email, tool, event, $file, line_no, $now, $run_id
-        from ({classified})
-        where status = 'ok'
-        qualify row_number() over (partition by event_key order by line_no) = 1
-        """,
-        params,
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-def _insert_rejects(con: duckdb.DuckDBPyConnection, classified: str, params: dict) -> int:
-    rows = con.execute(
-        f"""
-        insert into {RAW_SCHEMA}.rejected_records
-            (source, stream, locator, reason, payload, run_id, rejected_at)
-        select '{SOURCE}', '{STREAM}', $file || ':' || line_no, reason, payload, $run_id, $now
-        from ({classified})
-        where status = 'rejected'
-        """,
-        params,
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
+        # the first line of its message, scrubbed.
+        return "cannot read the file: " + scrub_emails(str(exc).splitlines()[0])
+    return f"cannot read the file: {type(exc).__name__}: {scrub_emails(str(exc))[:200]}"
 
 
 # -- SQL: lines → fields → classification ----------------------------------------
@@ -448,7 +444,9 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
                case when skipped then 'skipped' when reason is null then 'ok' else 'rejected' end
                    as status,
                coalesce(event_id, sha256($file || ':' || line_no)) as event_key,
-               occurred_at, lower(email) as user_email, tool, event
+               occurred_at,
+               case when identity_kind = 'email' then lower(email) else email end as user_email,
+               identity_kind, tool, event
         from (
             select *,
                 case
@@ -476,6 +474,15 @@ def _classified_sql(usage_file: UsageFile, mapping: FieldMapping) -> tuple[str, 
         )
     """
     return sql, {"path": str(usage_file.path)}
+
+
+def _identity_sql(values: Mapping[str, str]) -> str:
+    """`email` (the identity) and `identity_kind`: an email field wins, else a user id."""
+    email, user_id = values["user_email"], values["user_id"]
+    if user_id == "null":
+        return f"{email} as email, 'email' as identity_kind"
+    kind = f"case when {email} is not null then 'email' when {user_id} is not null then 'id' end"
+    return f"coalesce({email}, {user_id}) as email, {kind} as identity_kind"
 
 
 def _nonblank(expr: str) -> str:
@@ -537,7 +544,7 @@ def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
     return f"""
         select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
-               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["timestamp"]} as ts, {_identity_sql(values)},
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
                text
@@ -550,19 +557,35 @@ def _json_fields_sql(source: str, mapping: FieldMapping) -> str:
                 select line_no, text, blank,
                     case
                         when blank then null
+                        when mark is not null then mark
                         when not json_valid(text) then 'invalid JSON'
                         when json_type(text) <> 'OBJECT' then 'not a JSON object'
+                        when {_contains_any("text", MAYBE_LAX_JSON)} then {_strict_json_sql("text")}
                     end as problem
-                from (
-                    select line_no,
-                        -- a UTF-8 byte order mark may start the first line
-                        case when line_no = 1 then ltrim(line, chr(65279)) else line end as text,
-                        coalesce(trim(line), '') = '' as blank
-                    from ({source})
-                )
+                from ({_lines_sql(source)})
             )
         )
     """
+
+
+def _lines_sql(source: str) -> str:
+    if source == READ_LINES:
+        return LINES
+    return f"select line_no, null as mark, line as text, false as blank from ({source})"
+
+
+def _contains_any(text: str, needles: tuple[str, ...]) -> str:
+    return "(" + " or ".join(f"contains({text}, {_sql_str(n)})" for n in needles) + ")"
+
+
+def _strict_json_sql(text: str) -> str:
+    """Why a line DuckDB parsed is not strict JSON, or null when it is."""
+    skeleton = f"regexp_replace({text}, {_sql_str(JSON_STRING)}, '\"\"', 'g')"
+    return f"""case
+        when regexp_matches({skeleton}, {_sql_str(TRAILING_COMMA)}) then 'invalid JSON: a trailing comma'
+        when regexp_matches({skeleton}, {_sql_str(NON_NUMBER)})
+            then 'invalid JSON: NaN and Infinity are not JSON numbers'
+    end"""
 
 
 def read_csv_header(path: Path) -> tuple[list[str], str]:
@@ -592,13 +615,26 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
         return [p for p in (_csv_column(header, n) for n in names) if p is not None]
 
     found = {key: positions(getattr(mapping, key)) for key in FIELD_KEYS}
+    found["user_email"] += found.pop("user_id")  # either identity will do
     absent = [
         " or ".join(map(repr, names)) for key, names in mapping.required.items() if names and not found[key]
     ]
     absent += [repr(name) for name, _ in mapping.only if not positions((name,))]
     if absent:
-        raise UsageFileError(usage_file.relative, f"CSV header has no column {', '.join(absent)}")
-    values = {key: _first([f"f[{p}]" for p in found[key]]) for key in FIELD_KEYS}
+        message = f"CSV header has no column {', '.join(absent)}"
+        if any(re.search(r"\d{4}-\d{2}-\d{2}|@", cell) for cell in header):
+            message += " (its first line holds values: the header row is missing)"
+        raise UsageFileError(usage_file.relative, message)
+    mapped = {name for key in FIELD_KEYS for name in getattr(mapping, key)} | {n for n, _ in mapping.only}
+    for name in sorted(mapped):
+        columns = [i + 1 for i, cell in enumerate(header) if cell.strip().lower() == name.lower()]
+        if len(columns) > 1:
+            where = " and ".join(map(str, columns))
+            message = f"column {name!r} appears {len(columns)} times in the CSV header (columns {where})"
+            raise UsageFileError(usage_file.relative, message)
+    values = {key: _first([f"f[{p}]" for p in found[key]]) for key in FIELD_KEYS if key != "user_id"}
+    values["user_email"] = _first([f"f[{p}]" for p in positions(mapping.user_email)])
+    values["user_id"] = _first([f"f[{p}]" for p in positions(mapping.user_id)])
     if mapping.tool_name:
         values["tool"] = _sql_str(mapping.tool_name)
     keep = [f"coalesce({_first([f'f[{positions((n,))[0]}]'])}, '') = {_sql_str(v)}" for n, v in mapping.only]
@@ -609,7 +645,7 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
     return f"""
         select line_no, problem, text,
                blank or (problem is null and {skipped}) as skipped,
-               {values["timestamp"]} as ts, {values["user_email"]} as email,
+               {values["timestamp"]} as ts, {_identity_sql(values)},
                {values["tool"]} as tool, {values["event"]} as event,
                {values["event_id"]} as event_id,
                text
@@ -617,6 +653,7 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
             select *,
                 case
                     when blank then null
+                    when mark is not null then mark
                     when length(text) <> list_sum(list_transform(raw, lambda x: length(x)))
                                         + len(raw) - 1
                         then 'malformed CSV line (unbalanced quotes or a multi-line record)'
@@ -626,10 +663,9 @@ def _csv_fields_sql(usage_file: UsageFile, mapping: FieldMapping) -> str:
                 list_transform(raw, lambda x: case when x[1] = '"'
                                                then replace(x[2:-2], '""', '"') else x end) as f
             from (
-                select line_no, line as text,
-                       coalesce(trim(line), '') = '' as blank,
-                       regexp_extract_all(line, {_sql_str(field_re)}, 1) as raw
-                from ({READ_LINES})
+                select line_no, mark, text, blank,
+                       regexp_extract_all(text, {_sql_str(field_re)}, 1) as raw
+                from ({LINES})
                 where line_no > 1
             )
         )

@@ -12,6 +12,7 @@ import dagster as dg
 from ingestion.deletions import SweepStats
 from ingestion.extract import land_github, land_jira, land_linear, land_okta
 from ingestion.loader import RawLoader, StreamStats
+from ingestion.pages import FileCounts
 from ingestion.sources.surveys.land import land_surveys
 from ingestion.sources.surveys.typeform import typeform_connector
 from ingestion.sources.usage_logs import land_usage_logs, usage_file_mappings
@@ -78,10 +79,26 @@ def _summary(stats: dict[str, StreamStats | SweepStats]) -> dict[str, dg.Metadat
         "rows_landed": dg.MetadataValue.int(sum(s.rows_landed for s in landed)),
         "rows_rejected": dg.MetadataValue.int(sum(s.rows_rejected for s in landed)),
     }
+    files = {path: counts for s in landed for path, counts in s.files.items()}
+    if files:
+        summary["rows_duplicate"] = dg.MetadataValue.int(sum(c.duplicates for c in files.values()))
+        summary["rows_skipped"] = dg.MetadataValue.int(sum(c.skipped for c in files.values()))
+        summary["files"] = dg.MetadataValue.md(_file_table(files))
     if sweeps:
         summary["rows_flagged_deleted"] = dg.MetadataValue.int(sum(s.marked_deleted for s in sweeps))
         summary["rows_restored"] = dg.MetadataValue.int(sum(s.restored for s in sweeps))
     return summary
+
+
+def _file_table(files: dict[str, FileCounts]) -> str:
+    """Every line of every file landed, in one of four fates (or the file unreadable)."""
+    rows = ["| file | landed | duplicate | skipped | rejected |", "| --- | ---: | ---: | ---: | ---: |"]
+    for path, c in sorted(files.items()):
+        if c.problem:
+            rows.append(f"| {path} | unreadable: {c.problem} | | | |")
+        else:
+            rows.append(f"| {path} | {c.landed} | {c.duplicates} | {c.skipped} | {c.rejected} |")
+    return "\n".join(rows)
 
 
 def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDefinition:

@@ -33,7 +33,7 @@ GITHUB_STATE_REASONS = ["completed", "not_planned", "reopened", "duplicate"]
 LINEAR_STATE_TYPES = ["triage", "backlog", "unstarted", "started", "completed", "canceled"]
 OKTA_OUTCOMES = ["SUCCESS", "FAILURE", "SKIPPED", "ALLOW", "DENY", "CHALLENGE", "UNKNOWN"]
 SURVEY_FORMATS = ["google_forms", "surveymonkey", "typeform"]
-ANSWER_KINDS = ["likert", "recommend"]
+ANSWER_KINDS = ["likert", "recommend", "numeric"]
 
 # Columns whose values never appear in a gate's message (identities, hashes of them).
 SENSITIVE_COLUMNS = frozenset({"user_email", "respondent_key", "response_key", "team_answer"})
@@ -98,8 +98,10 @@ def in_set(column: str, values: list[str]) -> Any:
     )
 
 
-def matches(column: str, pattern: str, what: str) -> Any:
-    return _gxe().ExpectColumnValuesToMatchRegex(column=column, regex=pattern, description=f"{column} {what}")
+def matches(column: str, pattern: str, what: str, row_condition: Any = None) -> Any:
+    return _gxe().ExpectColumnValuesToMatchRegex(
+        column=column, regex=pattern, row_condition=row_condition, description=f"{column} {what}"
+    )
 
 
 def between(column: str, low: float | None, high: float | None, what: str, row_condition: Any = None) -> Any:
@@ -329,16 +331,26 @@ def okta_system_log(ctx: SuiteContext) -> TableSuite:
 
 
 def usage_events(ctx: SuiteContext) -> TableSuite:
+    from great_expectations.expectations.row_conditions import Column
+
     return TableSuite(
         "usage_events",
         """
-        select event_key, occurred_at, user_email, tool, event, _source_file, _line_number, _run_id
+        select event_key, occurred_at, user_email, identity_kind, tool, event, _source_file,
+            _line_number, _run_id
         from {batch}
         """,
         [
             *key("event_key"),
             in_time_range("occurred_at", ctx),
-            matches("user_email", r"^[^@\s]+@[^@\s]+$", "looks like an email address"),
+            # only what was mapped as an email: a Segment userId or anonymousId is not one
+            matches(
+                "user_email",
+                r"^[^@\s]+@[^@\s]+$",
+                "looks like an email address",
+                row_condition=Column("identity_kind") == "email",
+            ),
+            in_set("identity_kind", ["email", "id"]),
             not_null("tool"),
             not_null("event"),
             between("_line_number", 1, None, "_line_number is positive"),
@@ -375,6 +387,7 @@ def survey_answers(ctx: SuiteContext) -> TableSuite:
         items = [(i.id, i.scale) for i in mapping.likert]
         if mapping.recommend_question:
             items.append(("recommend", mapping.recommend_scale))
+        items += [(i.id, i.range) for i in mapping.numeric]
         for item_id, (low, high) in items:
             on_scale.append(
                 between(

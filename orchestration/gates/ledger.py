@@ -22,15 +22,13 @@ from dataclasses import dataclass
 
 import duckdb
 
-from ingestion.loader import ensure_raw_schema
+from ingestion.loader import RawLoader, ensure_raw_schema
 from ingestion.raw_tables import RAW_SCHEMA
 
-# The ledger lives beside raw, not in it: raw holds what sources delivered.
+# The ledger lives beside raw, not in it: raw holds what sources delivered,
+# and only the loader writes it (the rewind below goes through RawLoader).
 AUDIT_SCHEMA = "audit"
 VALIDATED = ("passed", "revalidated")
-# A file the gates rejected: the usage loader reads a file again when its
-# recorded digest differs from the file's.
-UNVALIDATED_FILE_DIGEST = "unvalidated"
 
 DDL = (
     f"create schema if not exists {AUDIT_SCHEMA}",
@@ -117,8 +115,8 @@ def record_pass(
 ) -> None:
     """The source's batch of this run passed: validate it and the leftovers it
     re-checked, and remember its cursors as the point to rewind to."""
-    con.begin()
-    try:
+    loader = RawLoader(con, run_id)
+    with loader.transaction():
         _record(con, source, run_id, "passed", volumes, failed_checks=None)
         for earlier in sorted(set(revalidated) - {run_id}):
             con.execute(
@@ -129,17 +127,10 @@ def record_pass(
                 [source, earlier, run_id],
             )
         con.execute(f"delete from {AUDIT_SCHEMA}.cursors where source = ?", [source])
-        con.execute(
-            f"""
-            insert into {AUDIT_SCHEMA}.cursors
-            select source, stream, cursor_value, ? from {RAW_SCHEMA}.load_state where source = ?
-            """,
-            [run_id, source],
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        for stream, value in loader.cursors(source).items():
+            con.execute(
+                f"insert into {AUDIT_SCHEMA}.cursors values (?, ?, ?, ?)", [source, stream, value, run_id]
+            )
 
 
 def record_failure(
@@ -151,30 +142,13 @@ def record_failure(
 ) -> None:
     """The source's batch failed a gate: record it and rewind the source so the
     next run extracts the same records again."""
-    con.begin()
-    try:
+    loader = RawLoader(con, run_id)
+    with loader.transaction():
         _record(con, source, run_id, "failed", volumes, failed_checks=", ".join(failed_checks))
-        con.execute(f"delete from {RAW_SCHEMA}.load_state where source = ?", [source])
-        con.execute(
-            f"""
-            insert into {RAW_SCHEMA}.load_state
-            select source, stream, cursor_value, now(), run_id from {AUDIT_SCHEMA}.cursors where source = ?
-            """,
-            [source],
-        )
-        con.execute(
-            f"""
-            update {RAW_SCHEMA}.loaded_files set sha256 = ?
-            where run_id = ? and stream in (
-                select stream from {RAW_SCHEMA}.load_log where run_id = ? and source = ?
-            )
-            """,
-            [UNVALIDATED_FILE_DIGEST, run_id, run_id, source],
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        saved = con.execute(
+            f"select stream, cursor_value, run_id from {AUDIT_SCHEMA}.cursors where source = ?", [source]
+        ).fetchall()
+        loader.rewind(source, {stream: (value, by) for stream, value, by in saved}, failed_run=run_id)
 
 
 def _record(

@@ -330,6 +330,7 @@ def _rejected_share(
     con: duckdb.DuckDBPyConnection, source: SourceTables, run_id: str, settings: Settings
 ) -> GateOutcome:
     threshold = settings.rejected_share_threshold
+    min_count = settings.rejected_min_count.get(source.source, 0)
     landed, rejected = con.execute(
         f"""
         select coalesce(sum(rows_landed), 0), coalesce(sum(rows_rejected), 0)
@@ -340,10 +341,11 @@ def _rejected_share(
     reasons = top_reasons(con, source.source, run_id)
     total = landed + rejected
     share = rejected / total if total else 0.0
-    passed = share <= threshold
+    # Both must be exceeded: a share of a small batch says little.
+    passed = share <= threshold or rejected < min_count
     message = (
         f"{source.source}: {rejected} of {total} records rejected in this run ({share:.2%}); "
-        f"threshold {threshold:.2%}"
+        f"threshold {threshold:.2%} and at least {min_count} records"
     )
     if reasons and not passed:
         message += "; top reasons: " + ", ".join(f"{n} × {reason}" for reason, n in reasons)
@@ -352,6 +354,7 @@ def _rejected_share(
         "landed": int(landed),
         "share": round(share, 6),
         "threshold": threshold,
+        "min_count": min_count,
         "top_reasons": "\n".join(f"- {n} × {reason}" for reason, n in reasons) or "none",
     }
     return GateOutcome(

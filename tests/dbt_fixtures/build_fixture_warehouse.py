@@ -895,7 +895,7 @@ RECOMMEND = ("recommend", 0.0, 10.0)
 
 # response_key, wave, submitted_at, respondent, team answer, workload, tools, recommend
 SURVEY_RESPONSES = [
-    ("resp-01", "2024-Q1", "2024-03-20 09:00:00+00", "r1", "Payments", 1, 1, 0),  # superseded by resp-02
+    # One response per respondent and wave: the loader keeps the last submission.
     ("resp-02", "2024-Q1", "2024-03-21 09:00:00+00", "r1", "payments", 5, 4, 10),
     ("resp-03", "2024-Q1", "2024-03-20 10:00:00+00", "r2", "PAYMENTS", 3, None, 9),
     ("resp-04", "2024-Q1", "2024-03-21 10:00:00+00", "r3", " Payments ", 2, 3, 7),
@@ -1025,7 +1025,8 @@ def build(path: Path, loaded_at: datetime = LOADED_AT) -> Path:
 
         for line, (key, occurred_at, email, tool, event) in enumerate(USAGE_EVENTS, start=1):
             con.execute(
-                "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.usage_events (event_key, occurred_at, user_email, tool, event, _source_file,"
+                " _line_number, _loaded_at, _run_id) values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
                 # one export file per day, as usage logs are usually shipped
                 (key, occurred_at, email, tool, event, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
@@ -1187,7 +1188,8 @@ def land_later(path: Path, loaded_at: datetime) -> Path:
             start=1,
         ):
             con.execute(
-                "insert into raw.usage_events values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
+                "insert into raw.usage_events (event_key, occurred_at, user_email, tool, event, _source_file,"
+                " _line_number, _loaded_at, _run_id) values (?, cast(? as timestamptz), ?, ?, ?, ?, ?, ?, ?)",
                 (key, occurred_at, email, tool, name, f"usage/{occurred_at[:10]}.jsonl", line, *audit),
             )
 

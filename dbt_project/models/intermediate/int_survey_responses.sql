@@ -1,6 +1,11 @@
 /*
     grain: one survey response, the last one of each respondent in each wave
 
+      The loader keeps that one response: raw's key is a hash of survey, wave
+      and respondent, and a later submission replaces an earlier one
+      (ingestion/sources/surveys/land.py, the one place of the rule; staging
+      tests the key).
+
       satisfaction_score  mean of the response's Likert answers, each normalised
                           to 0–100 by (value − min) / (max − min) × 100; blanks ignored
       enps_score          the answer to the 0–10 recommend question
@@ -31,25 +36,13 @@ teams as (
 wave_dates as (
 
     select
+        survey_id,
         survey_wave,
         min({{ utc_date('submitted_at') }}) as wave_date
 
     from responses
 
-    group by survey_wave
-
-),
-
-latest_responses as (
-
-    select *
-
-    from responses
-
-    qualify row_number() over (
-            partition by survey_wave, respondent_key
-            order by submitted_at desc, response_key desc
-        ) = 1
+    group by survey_id, survey_wave
 
 ),
 
@@ -73,21 +66,21 @@ scores as (
 team_matches as (
 
     select
-        latest_responses.response_key,
+        responses.response_key,
         teams.team_id
 
-    from latest_responses
+    from responses
 
     inner join teams
         on
-            lower(latest_responses.team_answer) = lower(trim(teams.team_name))
-            or lower(latest_responses.team_answer) = lower(trim(teams.team_id))
+            lower(responses.team_answer) = lower(trim(teams.team_name))
+            or lower(responses.team_answer) = lower(trim(teams.team_id))
 
     -- a name match wins over an id match
     qualify row_number() over (
-            partition by latest_responses.response_key
+            partition by responses.response_key
             order by
-                case when lower(latest_responses.team_answer) = lower(trim(teams.team_name)) then 0 else 1 end,
+                case when lower(responses.team_answer) = lower(trim(teams.team_name)) then 0 else 1 end,
                 teams.team_id
         ) = 1
 
@@ -96,28 +89,30 @@ team_matches as (
 final as (
 
     select
-        latest_responses.response_key,
-        latest_responses.survey_id,
-        latest_responses.survey_format,
-        latest_responses.survey_wave,
+        responses.response_key,
+        responses.survey_id,
+        responses.survey_format,
+        responses.survey_wave,
         wave_dates.wave_date,
-        latest_responses.submitted_at,
-        latest_responses.respondent_key,
+        responses.submitted_at,
+        responses.respondent_key,
         team_matches.team_id,
         scores.satisfaction_score,
         coalesce(scores.likert_answers, 0) as likert_answers,
         scores.enps_score
 
-    from latest_responses
+    from responses
 
     inner join wave_dates
-        on latest_responses.survey_wave = wave_dates.survey_wave
+        on
+            responses.survey_id = wave_dates.survey_id
+            and responses.survey_wave = wave_dates.survey_wave
 
     left join team_matches
-        on latest_responses.response_key = team_matches.response_key
+        on responses.response_key = team_matches.response_key
 
     left join scores
-        on latest_responses.response_key = scores.response_key
+        on responses.response_key = scores.response_key
 
 )
 

@@ -78,23 +78,59 @@ dated_uses as (
 
 ),
 
+identities as (
+
+    -- an id of the roster's other_ids names the person's email (the first, if two claim it)
+    select
+        other_id,
+        min(email) as email
+
+    from (
+        select
+            email,
+            trim(unnest(other_ids)) as other_id
+        from people
+    ) as ids
+
+    where other_id <> ''
+
+    group by other_id
+
+),
+
+resolved_uses as (
+
+    -- a usage identity is an email, or an id the roster knows
+    select
+        dated_uses.tool_id,
+        dated_uses.usage_date,
+        dated_uses.event_source,
+        coalesce(identities.email, dated_uses.user_email) as user_email
+
+    from dated_uses
+
+    left join identities
+        on dated_uses.user_email = identities.other_id
+
+),
+
 matched_uses as (
 
     -- only people on the roster that day count
     select
         people.person_id,
         people.team_id,
-        dated_uses.tool_id,
-        dated_uses.usage_date,
-        dated_uses.event_source
+        resolved_uses.tool_id,
+        resolved_uses.usage_date,
+        resolved_uses.event_source
 
-    from dated_uses
+    from resolved_uses
 
     inner join people
         on
-            dated_uses.user_email = people.email
-            and dated_uses.usage_date >= people.valid_from
-            and (people.valid_to is null or dated_uses.usage_date < people.valid_to)
+            resolved_uses.user_email = people.email
+            and resolved_uses.usage_date >= people.valid_from
+            and (people.valid_to is null or resolved_uses.usage_date < people.valid_to)
 
 ),
 

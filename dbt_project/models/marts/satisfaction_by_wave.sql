@@ -21,6 +21,7 @@ teams as (
 waves as (
 
     select distinct
+        survey_id,
         survey_wave,
         wave_date
 
@@ -32,6 +33,7 @@ headcounts as (
 
     -- the team's roster on the wave date (the wave's first submission day)
     select
+        waves.survey_id,
         waves.survey_wave,
         people.team_id,
         count(distinct people.person_id) as headcount
@@ -43,13 +45,14 @@ headcounts as (
             waves.wave_date >= people.valid_from
             and (people.valid_to is null or waves.wave_date < people.valid_to)
 
-    group by waves.survey_wave, people.team_id
+    group by waves.survey_id, waves.survey_wave, people.team_id
 
 ),
 
 team_results as (
 
     select
+        survey_id,
         survey_wave,
         team_id,
         count(*) as respondents,
@@ -62,7 +65,7 @@ team_results as (
 
     where team_id is not null
 
-    group by survey_wave, team_id
+    group by survey_id, survey_wave, team_id
 
 ),
 
@@ -70,6 +73,7 @@ team_waves as (
 
     select
         teams.team_id,
+        waves.survey_id,
         waves.survey_wave,
         waves.wave_date,
         coalesce(team_results.respondents, 0) as respondents,
@@ -85,11 +89,13 @@ team_waves as (
     left join headcounts
         on
             teams.team_id = headcounts.team_id
+            and waves.survey_id is not distinct from headcounts.survey_id
             and waves.survey_wave = headcounts.survey_wave
 
     left join team_results
         on
             teams.team_id = team_results.team_id
+            and waves.survey_id is not distinct from team_results.survey_id
             and waves.survey_wave = team_results.survey_wave
 
 ),
@@ -98,6 +104,7 @@ final as (
 
     select
         team_id,
+        survey_id,
         survey_wave,
         wave_date,
         respondents,

@@ -189,7 +189,7 @@ latest_waves as (
 
     qualify row_number() over (
             partition by team_months.team_id, team_months.month_start
-            order by satisfaction.wave_date desc, satisfaction.survey_wave desc
+            order by satisfaction.wave_date desc, satisfaction.survey_wave desc, satisfaction.survey_id asc
         ) = 1
 
 ),

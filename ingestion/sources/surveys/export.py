@@ -72,6 +72,7 @@ class SurveyExport:
     columns: list[Column]
     rows: list[SurveyRow]
     line_count: int
+    skipped: int = 0  # blank rows, left out of `rows`
 
     def find(self, question: str) -> Column:
         """The column holding the answer to `question`; ExportError if it is

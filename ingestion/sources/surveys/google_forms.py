@@ -39,4 +39,4 @@ def read_google_forms(path: Path, local: tzinfo) -> SurveyExport:
         raise ExportError(f'not a Google Forms export: first column is "{header[0][:60]}"')
     columns = [Column(i, text) for i, text in enumerate(header)]
     rows = parse_submissions(data, 0, local, day_first_default=TIMESTAMP_HEADERS[first])
-    return SurveyExport(FORMAT, columns, rows, csv_file.line_count)
+    return SurveyExport(FORMAT, columns, rows, csv_file.line_count, skipped=len(data) - len(rows))

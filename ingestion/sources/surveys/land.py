@@ -19,18 +19,17 @@ import hmac
 import json
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from ingestion.config import Secret, SurveyMapping
-from ingestion.loaded_files import file_sha256, landed_digest, record_landed
-from ingestion.loader import RawLoader, StreamStats
-from ingestion.pages import Page, Rejected, SourceError
+from ingestion.config import Labels, Secret, SurveyMapping
+from ingestion.loader import RawLoader, StreamStats, file_sha256
+from ingestion.pages import FileCounts, FileToLand, Page, Rejected, SourceError
 from ingestion.pseudonyms import respondent_key, stable_hash
 from ingestion.raw_tables import RAW_SCHEMA
 from ingestion.sources.surveys.export import Column, SurveyExport, SurveyRow
@@ -38,9 +37,9 @@ from ingestion.sources.surveys.google_forms import read_google_forms
 from ingestion.sources.surveys.normalise import (
     ExportError,
     is_no_answer,
-    parse_number,
     scrub_emails,
 )
+from ingestion.sources.surveys.scales import label_scores, parse_answer
 from ingestion.sources.surveys.surveymonkey import read_surveymonkey
 from ingestion.sources.surveys.typeform import TypeformConnector, read_typeform
 
@@ -52,6 +51,10 @@ RECOMMEND_ITEM = "recommend"
 # Part of every survey's fingerprint: bump it when the reading of exports
 # changes, so that unchanged files are read again by the new code.
 READER_VERSION = "1"
+
+# The identity column a format always exports, used when the mapping names none:
+# SurveyMonkey numbers every respondent even when it collects no email.
+DEFAULT_RESPONDENT = {"surveymonkey": "Respondent ID"}
 
 READERS: dict[str, Callable[[Path, tzinfo], SurveyExport]] = {
     "google_forms": read_google_forms,
@@ -85,10 +88,11 @@ class Item:
     """A mapped numeric question, resolved to its column in one export."""
 
     id: str
-    kind: str  # likert | recommend
+    kind: str  # likert | recommend | numeric
     question: str
     scale: tuple[float, float]
     column: Column
+    labels: Mapping[str, float] = field(default_factory=dict)  # label → score (Likert items)
 
 
 @dataclass(frozen=True)
@@ -141,40 +145,41 @@ def land_surveys(
     failures are raised together at the end.
     """
     landing_dir = landing_dir or surveys_dir.parent
-    stats = loader.stats.setdefault((SOURCE, STREAM), StreamStats(SOURCE))
     failures: list[str] = []
-    for mapping in mappings:
-        try:
-            sources = _export_sources(mapping, surveys_dir, landing_dir, typeform)
-            if not sources:
+
+    def pages() -> Iterator[Page]:
+        for mapping in mappings:
+            try:
+                sources = _export_sources(mapping, surveys_dir, landing_dir, typeform)
+                if not sources:
+                    continue
+                fingerprint = survey_fingerprint(mapping, sources, salt)
+                landed = loader.file_digest(_fingerprint_key(mapping.id))
+                if fingerprint is not None and fingerprint == landed:
+                    log.info("surveys/%s: exports unchanged since they were landed, skipped", mapping.id)
+                    continue
+                page, counts = build_page(loader.con, mapping, sources, salt)
+            except SurveyFileError as exc:
+                failures.append(f"{exc.where}: {exc.message}")
                 continue
-            fingerprint = survey_fingerprint(mapping, sources, salt)
-            if fingerprint is not None and fingerprint == landed_digest(con, _fingerprint_key(mapping.id)):
-                log.info("surveys/%s: exports unchanged since they were landed, skipped", mapping.id)
+            except SourceError as exc:  # the API failed: name it, keep the other surveys
+                failures.append(f"{mapping.id}: {exc}")
                 continue
-            page, responses = build_page(con, mapping, sources, salt)
-        except SurveyFileError as exc:
-            failures.append(f"{exc.where}: {exc.message}")
-            continue
-        except SourceError as exc:  # the API failed: name it, keep the other surveys
-            failures.append(f"{mapping.id}: {exc}")
-            continue
-        loader.land_page(SOURCE, page)
-        if fingerprint is not None:
-            # After the page: a crash in between only means reading it again.
-            key = _fingerprint_key(mapping.id)
-            record_landed(con, key, fingerprint, STREAM, responses, loader.run_id, datetime.now(UTC))
-        stats.pages += 1
-        stats.rows_landed += responses
-        stats.rows_rejected += len(page.rejected)
-        log.info(
-            "surveys/%s: %d exports, %d responses landed, %d rows rejected",
-            mapping.id,
-            len(sources),
-            responses,
-            len(page.rejected),
-        )
-    loader.log_stream(SOURCE, STREAM, stats)
+            if fingerprint is not None:  # recorded with the page, in its transaction
+                page.files = [FileToLand(_fingerprint_key(mapping.id), fingerprint, STREAM, counts)]
+            log.info(
+                "surveys/%s: %d exports: %d responses landed, %d duplicates dropped, %d blank rows"
+                " skipped, %d rows rejected",
+                mapping.id,
+                len(sources),
+                counts.landed,
+                counts.duplicates,
+                counts.skipped,
+                counts.rejected,
+            )
+            yield page
+
+    stats = loader.land(SOURCE, STREAM, pages())
     if failures:
         raise SourceError(
             SOURCE,
@@ -249,15 +254,16 @@ def build_page(
     mapping: SurveyMapping,
     sources: list[ExportSource],
     salt: Secret,
-) -> tuple[Page, int]:
-    """The page for one survey and the number of responses it lands."""
+) -> tuple[Page, FileCounts]:
+    """The page for one survey (`records`: the responses it lands) and what became
+    of its exports' rows: landed, duplicates dropped, blank rows skipped, rejected."""
     local = _time_zone(mapping)
     if mapping.wave_from not in ("filename", "quarter"):
         raise SurveyFileError(mapping.id, f"unknown wave_from {mapping.wave_from!r}")
     page = Page(locator=f"{SOURCE}/{mapping.id}")
+    counts = FileCounts()
     candidates: dict[str, Response] = {}
     source_files = [source.source_file for source in sources]
-    locators: list[str] = []
     for file_no, source in enumerate(sources):
         try:
             export, name = source.read()
@@ -265,14 +271,23 @@ def build_page(
             wave = _wave_from_name(mapping, name) if mapping.wave_from == "filename" else None
         except ExportError as exc:
             raise SurveyFileError(source.source_file, f"survey {mapping.id!r}: {exc}") from None
-        locators += [f"{source.source_file}:{n}" for n in range(1, export.line_count + 1)]
         context = FileContext(mapping, salt, local, resolved, source.source_file, wave, file_no)
+        counts.skipped += export.skipped
+        seen: set[tuple[str, ...]] = set()
         for row in export.rows:
+            # An exact copy of an earlier row (an export appended twice) is dropped
+            # and counted before anything could quarantine it.
+            if tuple(row.cells) in seen:
+                counts.duplicates += 1
+                continue
+            seen.add(tuple(row.cells))
             outcome = _response(context, row)
             if isinstance(outcome, Rejected):
                 page.rejected.append(outcome)
                 continue
             best = candidates.get(outcome.row["response_key"])
+            if best is not None:
+                counts.duplicates += 1  # one response per respondent and wave: the other is dropped
             if best is None or _newer(outcome, best):
                 candidates[outcome.row["response_key"]] = outcome
 
@@ -288,38 +303,36 @@ def build_page(
     for response in candidates.values():
         key = response.row["response_key"]
         if key in kept and kept[key] > response.row["submitted_at"]:
+            counts.duplicates += 1
             continue
         page.add("survey_responses", response.row)
         for answer in response.answers:
             page.add("survey_answers", answer)
-    # A re-run quarantines the same rows again: replace them, do not repeat
-    # them, including those of rows an export no longer has.
-    for source_file in source_files:
-        locators += [
-            locator
-            for (locator,) in con.execute(
-                f"select distinct locator from {RAW_SCHEMA}.rejected_records"
-                " where source = ? and starts_with(locator, ?)",
-                [SOURCE, f"{source_file}:"],
-            ).fetchall()
-        ]
     page.replaces = {
         "survey_responses": ("_source_file", source_files),
         "survey_answers": ("response_key", replaced),
-        "rejected_records": ("locator", sorted(set(locators))),
     }
-    return page, len(page.rows.get("survey_responses", []))
+    # A re-run quarantines the same rows again: replace them, do not repeat
+    # them, including those of rows an export no longer has.
+    page.replaces_rejected = [f"{source_file}:" for source_file in source_files]
+    page.records = counts.landed = len(page.rows.get("survey_responses", []))
+    counts.rejected = len(page.rejected)
+    return page, counts
 
 
 def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
     """Find each mapped question in the export; ExportError names a missing one."""
-    respondent = export.find(mapping.respondent_question) if mapping.respondent_question else None
+    respondent_question = mapping.respondent_question or DEFAULT_RESPONDENT.get(mapping.format)
+    respondent = export.find(respondent_question) if respondent_question else None
     team = export.find(mapping.team_question) if mapping.team_question else None
-    items = [_item(i.id, "likert", i.question, i.scale, export) for i in mapping.likert]
+    items = [
+        _item(i.id, "likert", i.question, i.scale, export, mapping.labels, i.labels) for i in mapping.likert
+    ]
     if mapping.recommend_question:
         items.append(
             _item(RECOMMEND_ITEM, "recommend", mapping.recommend_question, mapping.recommend_scale, export)
         )
+    items += [_item(i.id, "numeric", i.question, i.range, export) for i in mapping.numeric]
     team_other = export.other_column(team) if team else None
     mapped = {c.index for c in (team, team_other, *(i.column for i in items)) if c is not None}
     # Free text and identity columns never reach a payload: a comment may name someone.
@@ -328,12 +341,22 @@ def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:
     return Resolved(respondent, team, team_other, items, payload_columns, labels)
 
 
-def _item(item_id: str, kind: str, question: str, scale: tuple[float, float], export: SurveyExport) -> Item:
-    """A mapped numeric question; a scale the export defines (Typeform) wins over the mapping's."""
+def _item(
+    item_id: str,
+    kind: str,
+    question: str,
+    scale: tuple[float, float],
+    export: SurveyExport,
+    *labels: Labels,
+) -> Item:
+    """A mapped numeric question; a scale the export defines (Typeform) wins over the mapping's.
+    A Likert item also reads answer labels (built-in scales, then the survey's, then its own)."""
     column = export.find(question)
     if column.scale is not None and tuple(column.scale) != tuple(scale):
         log.info("surveys: %r uses the form's scale %g–%g", item_id, *column.scale)
-    return Item(item_id, kind, question, column.scale or scale, column)
+    scale = column.scale or scale
+    scores = label_scores(scale, *(dict(pairs) for pairs in labels)) if kind == "likert" else {}
+    return Item(item_id, kind, question, scale, column, scores)
 
 
 def _response(context: FileContext, row: SurveyRow) -> Response | Rejected:
@@ -349,10 +372,11 @@ def _response(context: FileContext, row: SurveyRow) -> Response | Rejected:
     for item in resolved.items:
         text = row.cell(item.column)
         try:
-            value = parse_number(text)
+            value = parse_answer(text, item.labels)
         except ValueError:
             # The text itself is not repeated: a mis-mapped column could hold a name.
-            return reject(f'answer to "{item.question}" is not a number')
+            known = " or a known label" if item.kind == "likert" else ""
+            return reject(f'answer to "{item.question}" is not a number{known}')
         low, high = item.scale
         if value is not None and not low <= value <= high:
             return reject(f'answer to "{item.question}" is outside the scale {low:g}–{high:g}: {value:g}')

@@ -16,7 +16,12 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 DELIMITERS = (",", ";", "\t")
-NO_ANSWER = {"", "n/a", "na", "-"}
+# Answers that say "no answer" (compared normalised): never a score, never quarantined.
+NO_ANSWER_LABELS = [
+    "", "N/A", "NA", "-", "Not applicable", "Don't know", "Do not know", "I don't know",
+    "Prefer not to say", "Non applicable", "Sans objet", "Je ne sais pas", "Ne sais pas", "NSP",
+    "Sans opinion", "Je préfère ne pas répondre",
+]  # fmt: skip
 
 _APOSTROPHES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "\u2032": "'", "`": "'"})
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u00ab": '"', "\u00bb": '"'})
@@ -39,7 +44,10 @@ def normalise_question(text: str) -> str:
 
 
 def is_no_answer(text: str) -> bool:
-    return normalise_question(text) in NO_ANSWER
+    return normalise_question(text) in _NO_ANSWER
+
+
+_NO_ANSWER = {normalise_question(label) for label in NO_ANSWER_LABELS}
 
 
 def parse_number(text: str) -> float | None:

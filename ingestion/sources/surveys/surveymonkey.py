@@ -37,4 +37,4 @@ def read_surveymonkey(path: Path, local: tzinfo) -> SurveyExport:
     if submitted is None:
         raise ExportError('not a SurveyMonkey export: no "End Date" column')
     rows = parse_submissions(data, submitted, local, day_first_default=False)
-    return SurveyExport(FORMAT, columns, rows, csv_file.line_count)
+    return SurveyExport(FORMAT, columns, rows, csv_file.line_count, skipped=len(data) - len(rows))
