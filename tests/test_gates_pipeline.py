@@ -431,3 +431,36 @@ def test_rejected_records_fail_every_run_until_fixed_then_a_good_run_publishes_p
     assert new[total] == events_after
     assert all(json.loads(state) in (old, new) for state in polled["states"])
     assert fingerprint(world.published.parent) != before
+
+
+def test_a_removed_file_takes_its_unvalidated_rows_with_it(world, capsys):
+    """A file whose batch failed a gate, then removed by the user: the next run passes."""
+    good, bad = _usage_lines(world.demo / "seeds" / "roster.csv", world.demo / "seeds" / "tools.csv")
+    extra = world.demo / "landing" / "usage" / "events-2026-11-removed.jsonl"
+    extra.write_text("\n".join(line for pair in zip(good, bad, strict=True) for line in pair) + "\n")
+    before = fingerprint(world.published.parent)
+
+    assert main(["run"]) == 1  # the quarantine gate stops it
+    capsys.readouterr()
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        landed = con.execute(
+            "select count(*) from raw.usage_events where _source_file = 'usage/events-2026-11-removed.jsonl'"
+        ).fetchall()
+        assert landed == [(50,)]
+
+    extra.unlink()
+    assert main(["run"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "usage/events-2026-11-removed.jsonl is gone from the landing folder: its 50 rows no gate had "
+        "passed and 50 quarantined records were removed" in err
+    )
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        left = con.execute(
+            "select (select count(*) from raw.usage_events where _source_file = $f),"
+            " (select count(*) from raw.rejected_records where starts_with(locator, $f || ':')),"
+            " (select count(*) from raw.loaded_files where path = $f)",
+            {"f": "usage/events-2026-11-removed.jsonl"},
+        ).fetchall()
+    assert left == [(0, 0, 0)]
+    assert fingerprint(world.published.parent) != before  # the good run published
