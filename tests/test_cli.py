@@ -138,8 +138,11 @@ def failed_run(tmp_path_factory, demo_org) -> Run:
     shutil.copytree(demo_org / "landing", landing)
     bad = '{"timestamp": "last tuesday", "user_email": "bot@example.com", "tool": "jira", "event": "x"}\n'
     (landing / "usage" / "events-2026-12-broken.jsonl").write_text(bad * 3000)
-    env, warehouse, published, home = _env(root, demo_org, PRODUCTOPS_LANDING_DIR=str(landing))
-    proc = _cli(["run", "--demo"], env)  # a landing folder of exports turns the demo off unless asked
+    # A landing folder of exports turns the demo off unless asked for (what `run --demo` sets).
+    env, warehouse, published, home = _env(
+        root, demo_org, PRODUCTOPS_LANDING_DIR=str(landing), PRODUCTOPS_DEMO="1"
+    )
+    proc = _cli(["run"], env)
     return Run(env, warehouse, published, home, proc)
 
 
