@@ -229,13 +229,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.info("[extract] landing every configured source in schema raw")
     with stopper, log_file.open("w") as sink, contextlib.redirect_stdout(sink):
-        result = job.execute_in_process(
-            instance=instance,
-            run_id=run_id,
-            raise_on_error=False,
-            tags={"productops/trigger": "cli", "productops/as_of": as_of, **run_guard.process_tags()},
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-        )
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags={"productops/trigger": "cli", "productops/as_of": as_of, **run_guard.process_tags()},
+                run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            )
+        except (KeyboardInterrupt, run_guard.ExecutionInterrupted):
+            # A signal that Dagster raised outside a step's own handling: end the run the same way.
+            stopper.stop("received SIGINT or SIGTERM", run_guard.EXIT_INTERRUPTED)
+            raise
     seconds = time.perf_counter() - started
     record_file = _write_run_record(settings, run_id, result, started_at, seconds)
     _prune_history(instance)

@@ -11,15 +11,18 @@ module:
 - bounds the wait for the pool (`PRODUCTOPS_WAIT_SECONDS`, default 900) and
   names the run that holds it (`PoolWaitBound`);
 - ends the run within seconds on SIGINT or SIGTERM, children (dbt) included
-  (`StopOnSignal`). Dagster swaps in its own handlers while a run executes and
-  only looks at the captured signal between steps, never while a step waits
-  for its slot, so a watcher thread also reads that captured flag.
+  (`StopOnSignal`). Dagster swaps in its own handlers while a run executes,
+  only looks at a captured signal between steps (never while a step waits for
+  its slot), and a signal that lands in a DuckDB query surfaces as "Query
+  interrupted"; so a watcher thread learns of every signal from the wakeup fd
+  (`signal.set_wakeup_fd`), whichever Python handler is installed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import socket
 import sys
@@ -202,6 +205,16 @@ def wait_seconds() -> float:
     return seconds
 
 
+def _interrupt_class() -> type[BaseException]:
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    return DagsterExecutionInterruptedError
+
+
+# What Dagster raises in the main thread when SIGINT/SIGTERM arrive during a run.
+ExecutionInterrupted = _interrupt_class()
+
+
 def interrupted(events: list[Any]) -> bool:
     """Did a step fail because SIGINT/SIGTERM arrived while it ran (Dagster's own interrupt path)?"""
     return any(
@@ -224,6 +237,9 @@ class StopOnSignal:
         self._previous: dict[int, Any] = {}
         self._done = threading.Event()
         self._lock = threading.Lock()
+        self._read_fd: int | None = None
+        self._write_fd: int | None = None
+        self._previous_wakeup = -1
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is not threading.main_thread():
@@ -231,23 +247,41 @@ class StopOnSignal:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.getsignal(sig)
             signal.signal(sig, self._on_signal)
-        threading.Thread(target=self._watch_dagster_capture, name="productops-stop", daemon=True).start()
+        # Whatever Python handler is installed (Dagster swaps its own in while a run
+        # executes), the C-level handler writes each signal's number to this pipe.
+        self._read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        self._write_fd = write_fd
+        self._previous_wakeup = signal.set_wakeup_fd(write_fd)
+        threading.Thread(target=self._watch_signals, name="productops-stop", daemon=True).start()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._done.set()
+        if self._write_fd is None:
+            return
+        signal.set_wakeup_fd(self._previous_wakeup)
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        os.close(self._write_fd)  # the watcher sees the end of the pipe and closes its side
 
     def _on_signal(self, signo: int, _frame: Any) -> None:
         self.stop(f"received {signal.Signals(signo).name}", EXIT_INTERRUPTED)
 
-    def _watch_dagster_capture(self) -> None:
-        from dagster._utils.interrupts import check_captured_interrupt
-
-        while not self._done.wait(0.1):
-            if check_captured_interrupt():
-                self.stop("received SIGINT or SIGTERM", EXIT_INTERRUPTED)
+    def _watch_signals(self) -> None:
+        try:
+            while not self._done.is_set():
+                ready, _, _ = select.select([self._read_fd], [], [], 0.2)
+                if not ready:
+                    continue
+                data = os.read(self._read_fd, 64)
+                if not data:
+                    return
+                for signo in data:
+                    if signo in (signal.SIGINT, signal.SIGTERM):
+                        self.stop(f"received {signal.Signals(signo).name}", EXIT_INTERRUPTED)
+        finally:
+            os.close(self._read_fd)
 
     def stop(self, reason: str, code: int) -> None:
         """End this process now: the work of the run is lost, the warehouse recovers its last commit."""
