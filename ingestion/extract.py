@@ -15,7 +15,7 @@ from requests.auth import HTTPBasicAuth
 
 from ingestion.config import Settings
 from ingestion.deletions import SweepStats, sweep_deletions
-from ingestion.http import SourceSession, make_session
+from ingestion.http import SourceSession, connector_errors, make_session
 from ingestion.loader import RawLoader, StreamStats
 from ingestion.sources.github import GitHubConnector
 from ingestion.sources.jira import BASE_FIELDS, JiraConnector
@@ -91,8 +91,14 @@ def github_repos(settings: Settings) -> tuple[str, ...]:
 
 
 def land_jira(loader: RawLoader, settings: Settings) -> LandStats:
+    session = jira_session(settings)
+    with connector_errors(session):
+        return _land_jira(loader, settings, session)
+
+
+def _land_jira(loader: RawLoader, settings: Settings, session: SourceSession) -> LandStats:
     connector = JiraConnector(
-        jira_session(settings),
+        session,
         jql=settings.jira.jql if settings.jira else "",
         overlap=timedelta(minutes=settings.overlap_minutes),
         # The recording ignores the JQL; only a live site needs the user's zone.
@@ -111,7 +117,13 @@ def land_jira(loader: RawLoader, settings: Settings) -> LandStats:
 
 
 def land_github(loader: RawLoader, settings: Settings) -> LandStats:
-    connector = GitHubConnector(github_session(settings), overlap=timedelta(minutes=settings.overlap_minutes))
+    session = github_session(settings)
+    with connector_errors(session):
+        return _land_github(loader, settings, session)
+
+
+def _land_github(loader: RawLoader, settings: Settings, session: SourceSession) -> LandStats:
+    connector = GitHubConnector(session, overlap=timedelta(minutes=settings.overlap_minutes))
     stats: LandStats = {}
     for repo in github_repos(settings):
         issues = connector.issue_pages(repo, loader.cursor("github", f"issues:{repo}"))
@@ -131,16 +143,20 @@ def land_github(loader: RawLoader, settings: Settings) -> LandStats:
 
 
 def land_linear(loader: RawLoader, settings: Settings) -> LandStats:
-    connector = LinearConnector(linear_session(settings), overlap=timedelta(minutes=settings.overlap_minutes))
-    pages = connector.issue_pages(loader.cursor("linear", "issues"))
-    stats: LandStats = {"issues": loader.land("linear", "issues", pages)}
-    stats["issues:sweep"] = sweep_deletions(
-        loader, "linear", "linear_issues", "issue_id", connector.issue_ids()
-    )
+    session = linear_session(settings)
+    with connector_errors(session):
+        connector = LinearConnector(session, overlap=timedelta(minutes=settings.overlap_minutes))
+        pages = connector.issue_pages(loader.cursor("linear", "issues"))
+        stats: LandStats = {"issues": loader.land("linear", "issues", pages)}
+        stats["issues:sweep"] = sweep_deletions(
+            loader, "linear", "linear_issues", "issue_id", connector.issue_ids()
+        )
     return stats
 
 
 def land_okta(loader: RawLoader, settings: Settings) -> LandStats:
-    connector = OktaConnector(okta_session(settings))
-    pages = connector.log_pages(loader.cursor("okta", "system_log"))
-    return {"system_log": loader.land("okta", "system_log", pages)}
+    session = okta_session(settings)
+    with connector_errors(session):
+        connector = OktaConnector(session)
+        pages = connector.log_pages(loader.cursor("okta", "system_log"))
+        return {"system_log": loader.land("okta", "system_log", pages)}

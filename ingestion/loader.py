@@ -34,6 +34,13 @@ nothing else issues DML against it. Its operations:
     without its columns) replaces what it landed before with one quarantined
     record for the whole file; `raw.loaded_files` keeps the reason.
 
+`forget_file(source, stream, table, path, keep_runs)`
+    A file that left the landing folder: its rows in `table` and its
+    quarantined records from runs not in `keep_runs` (the runs whose gates
+    passed) are deleted, and its `raw.loaded_files` row when nothing of it
+    stays, in one transaction. The gates' ledger calls it, so removing a file
+    whose batch failed a gate unblocks the source.
+
 `rewind(source, cursors, failed_run)`
     Back to the last validated load: the source's cursors become `cursors`
     (those the ledger saved when its gates last passed; none = extract from
@@ -59,7 +66,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -449,6 +456,32 @@ class RawLoader:
                 c.problem,
             ],
         ).fetchall()
+
+    def forget_file(
+        self, source: str, stream: str, table: str, path: str, keep_runs: Collection[str]
+    ) -> tuple[int, int]:
+        """A file gone from the landing folder: delete what runs outside `keep_runs` landed
+        and quarantined from it. Returns (rows deleted, quarantined records deleted)."""
+        params = {"path": path, "keep": list(keep_runs), "source": source, "stream": stream}
+        with self.transaction():
+            ((rows,),) = self.con.execute(
+                f"delete from {RAW_SCHEMA}.{table}"
+                " where _source_file = $path and not list_contains($keep, _run_id)",
+                {"path": path, "keep": params["keep"]},
+            ).fetchall()
+            ((rejected,),) = self.con.execute(
+                f"delete from {RAW_SCHEMA}.rejected_records"
+                " where source = $source and stream = $stream"
+                " and (starts_with(locator, $path || ':') or locator = $path)"
+                " and not list_contains($keep, run_id)",
+                params,
+            ).fetchall()
+            ((left,),) = self.con.execute(
+                f"select count(*) from {RAW_SCHEMA}.{table} where _source_file = ?", [path]
+            ).fetchall()
+            if not left:  # nothing of it stays: should it come back, it lands anew
+                self.con.execute(f"delete from {RAW_SCHEMA}.loaded_files where path = ?", [path]).fetchall()
+        return rows, rejected
 
     # -- rewinding -------------------------------------------------------------
     def rewind(self, source: str, cursors: Mapping[str, tuple[str | None, str]], failed_run: str) -> None:

@@ -287,6 +287,16 @@ def _write_run_record(
     return path
 
 
+def _prune_history(instance) -> None:
+    """Run history retention (orchestration/run_retention.py); never fails the run."""
+    from orchestration.run_retention import prune_runs
+
+    try:
+        prune_runs(instance)
+    except Exception as exc:
+        log.warning("[history] old runs not pruned: %s", exc)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.heartbeat import Heartbeat
 
@@ -323,32 +333,56 @@ def cmd_run(args: argparse.Namespace) -> int:
         _check_source(args.source, settings)
         ensure_demo(settings)
 
-        from orchestration.dbt_setup import apply_dbt_env, ensure_manifest
+        from orchestration.dbt_setup import AS_OF_VARIABLE, apply_dbt_env, as_of_date, ensure_manifest
 
         apply_dbt_env(settings)
+        # One as-of date for the whole run, recorded on the run: time-relative columns use it.
+        os.environ[AS_OF_VARIABLE] = as_of = as_of_date(settings)
+        log.info("[start] marts as of %s (%s)", as_of, AS_OF_VARIABLE)
         ensure_manifest()
 
+        from orchestration import run_guard
         from orchestration.definitions import ALL_JOB_NAME, defs
 
         job = defs.resolve_job_def(ALL_JOB_NAME)
         selected = _selected_keys(defs, args.source)
         instance = _instance()
-        progress = _progress_listener(heartbeat, sink)
-        instance.add_event_listener(run_id, progress)
+        for note in run_guard.reap_stale_runs(instance):
+            log.warning("[recovered] %s", note)
+        stopper = run_guard.StopOnSignal(instance, run_id)
+        instance.add_event_listener(run_id, _progress_listener(heartbeat, sink))
+        instance.add_event_listener(
+            run_id, run_guard.PoolWaitBound(instance, run_id, stopper, run_guard.wait_seconds())
+        )
         log.info("[extract] landing %s in schema raw", args.source or "every configured source")
-        with contextlib.redirect_stdout(sink):
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                raise_on_error=False,
-                asset_selection=selected,
-                tags={"productops/trigger": "cli", **_source_tag(args.source)},
-                # Dagster's console logger prints nothing: the listener writes its events to the log.
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            )
+        with stopper, contextlib.redirect_stdout(sink):
+            try:
+                result = job.execute_in_process(
+                    instance=instance,
+                    run_id=run_id,
+                    raise_on_error=False,
+                    asset_selection=selected,
+                    tags={
+                        "productops/trigger": "cli",
+                        "productops/as_of": as_of,
+                        **_source_tag(args.source),
+                        **run_guard.process_tags(),
+                    },
+                    # Dagster's console logger prints nothing: the listener writes its events to the log.
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            except (KeyboardInterrupt, run_guard.ExecutionInterrupted):
+                # A signal that Dagster raised outside a step's own handling: end the run the same way.
+                stopper.stop("received SIGINT or SIGTERM", run_guard.EXIT_INTERRUPTED)
+                raise
         heartbeat.stage("finish", lambda: "recording the run")
         seconds = time.perf_counter() - started
         record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally.tests)
+        _prune_history(instance)
+    if not result.success and run_guard.interrupted(result.all_events):
+        # Dagster raised the signal inside a step and ended the run itself.
+        log.error("[stopped] interrupted by a signal after %.1fs; nothing was published", seconds)
+        return run_guard.EXIT_INTERRUPTED
     if not result.success:
         from orchestration.gates.report import failure_lines
 

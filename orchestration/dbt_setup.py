@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -27,6 +28,30 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+AS_OF_VARIABLE = "PRODUCTOPS_AS_OF"
+
+
+def as_of_date(settings: Settings | None = None) -> str:
+    """The run's as-of date (ISO): PRODUCTOPS_AS_OF, else the demo's run date on the
+    demo (its history ends just before it), else today in UTC.
+
+    Every time-relative column of the marts is computed against it, so two runs
+    with the same data and as-of date build identical marts. `productops run`
+    pins it in its environment for the whole run; runs without it (the daemon's)
+    use dbt's current date.
+    """
+    value = os.environ.get(AS_OF_VARIABLE, "").strip()
+    if not value:
+        demo_date = demo_as_of_date(settings) if settings is not None else None
+        return demo_date or datetime.now(UTC).date().isoformat()
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        from ingestion.config import ConfigError
+
+        raise ConfigError(f"{AS_OF_VARIABLE} must be a date (YYYY-MM-DD), not {value!r}") from None
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Variables the dbt process needs; the salt goes to dbt's plugin, not to SQL."""
     env = {
@@ -35,16 +60,19 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         "PRODUCTOPS_SALT": settings.salt.value,
         "PRODUCTOPS_ANONYMITY_THRESHOLD": str(settings.anonymity_threshold),
         "DO_NOT_TRACK": "1",
+        # dbt dies with the process that starts it (orchestration/dbt_salt.py).
+        "PRODUCTOPS_DBT_PARENT_PID": str(os.getpid()),
     }
-    as_of = demo_as_of_date(settings)
-    if as_of:
-        env["PRODUCTOPS_AS_OF_DATE"] = as_of
+    # The demo's date never goes stale, so it is pinned for any run (the Dagster UI's too);
+    # a live run's date is pinned by `productops run` alone, never in a long-lived process.
+    if demo_as_of_date(settings) and not os.environ.get(AS_OF_VARIABLE):
+        env[AS_OF_VARIABLE] = as_of_date(settings)
     return env
 
 
 def demo_as_of_date(settings: Settings) -> str | None:
-    """The demo's last day of history: its marts are built as of then (dbt var as_of_date)."""
-    if not settings.demo_mode:  # live runs: today, or PRODUCTOPS_AS_OF_DATE as set by the user
+    """The demo's run date: its history ends just before it, and its marts are built as of it."""
+    if not settings.demo_mode:  # live runs: today, or PRODUCTOPS_AS_OF as set by the user
         return None
     try:
         summary = json.loads((settings.demo_dir / "generator.json").read_text())

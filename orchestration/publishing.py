@@ -15,12 +15,22 @@ so by the DuckDB CLI, DuckDB for Node and the BI drivers built on 1.x), and
 it carries the marts' descriptions (dbt's YAML, persisted as comments in the
 pipeline's file) as table and column comments, and in each Parquet file's
 key-value metadata.
+
+The Parquet exports are one set, swapped as one: each publish writes every
+mart into a new hidden folder `.parquet-<time>-<id>/`, then points the
+symlink `parquet` at it with one rename. `<mart>.parquet` beside the DuckDB
+file is a fixed symlink through `parquet/`, so old paths keep working, and a
+crash leaves `parquet` on the old complete set or the new one, never a mix.
+The previous set stays until the next publish, for readers still on it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +52,10 @@ PUBLISHED_RECORD_NAME = "last_run.json"
 
 def published_record_path(published: Path) -> Path:
     return published.parent / PUBLISHED_RECORD_NAME
+
+
+PARQUET_LINK = "parquet"
+PARQUET_SET_PREFIX = ".parquet-"
 
 
 @dataclass(frozen=True)
@@ -133,8 +147,8 @@ def publish_marts(con: duckdb.DuckDBPyConnection, target: Path, tables: list[str
     target.parent.mkdir(parents=True, exist_ok=True)
     tables = sorted(tables) if tables is not None else mart_tables(con)
     parquet = {table: target.parent / f"{table}.parquet" for table in tables}
-    _remove_stale_tmp_files(target.parent, [target.name, *(p.name for p in parquet.values())])
-    staged = [(_tmp(target), target), *((_tmp(p), p) for p in parquet.values())]
+    _remove_stale_tmp_files(target.parent, [target.name, PARQUET_LINK, *(p.name for p in parquet.values())])
+    staged = [(_tmp(target), target)]
     rows: dict[str, int] = {}
     descriptions = {table: mart_descriptions(con, table) for table in tables}
     try:
@@ -152,17 +166,58 @@ def publish_marts(con: duckdb.DuckDBPyConnection, target: Path, tables: list[str
             con.execute("checkpoint publish_target")
         finally:
             con.execute("detach publish_target")
-        for tmp, final in staged[1:]:
-            metadata = _parquet_metadata(descriptions[final.stem])
-            con.execute(
-                f"copy {MARTS_SCHEMA}.{final.stem} to '{tmp}'"
-                f" (format parquet, compression zstd, kv_metadata {metadata})"
-            )
+        parquet_set = _write_parquet_set(con, target.parent, descriptions)
         # Every file is complete before the first rename; each rename is atomic.
-        for tmp, final in staged:
-            os.replace(tmp, final)
+        os.replace(staging_db, target)
+        _swap_parquet_set(target.parent, parquet_set, tables)
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
             tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
     return Published(database=target, parquet=parquet, rows=rows)
+
+
+def _write_parquet_set(con: duckdb.DuckDBPyConnection, folder: Path, descriptions: dict) -> Path:
+    """Every mart (`descriptions` maps each to its descriptions) into a new hidden folder."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    parquet_set = folder / f"{PARQUET_SET_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
+    parquet_set.mkdir()
+    try:
+        for table, described in descriptions.items():
+            path = parquet_set / f"{table}.parquet"
+            metadata = _parquet_metadata(described)
+            con.execute(
+                f"copy {MARTS_SCHEMA}.{table} to '{path}'"
+                f" (format parquet, compression zstd, kv_metadata {metadata})"
+            )
+    except BaseException:
+        shutil.rmtree(parquet_set, ignore_errors=True)
+        raise
+    return parquet_set
+
+
+def _replace_with_symlink(path: Path, points_to: str) -> None:
+    """`path` becomes a symlink to `points_to`, in one rename (atomic for readers)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(points_to)
+    os.replace(tmp, path)
+
+
+def _swap_parquet_set(folder: Path, parquet_set: Path, tables: list[str]) -> None:
+    """Point `parquet` at the new set (one rename), give each mart its stable path, drop older sets."""
+    link = folder / PARQUET_LINK
+    if link.is_dir() and not link.is_symlink():
+        # A copy that followed the symlink (cp -rL): set the folder aside as an old set.
+        link.rename(folder / f"{PARQUET_SET_PREFIX}copied-{uuid.uuid4().hex[:8]}")
+    previous = os.readlink(link) if link.is_symlink() else None
+    _replace_with_symlink(link, parquet_set.name)
+    for table in tables:
+        stable = folder / f"{table}.parquet"
+        if not (stable.is_symlink() and os.readlink(stable) == f"{PARQUET_LINK}/{table}.parquet"):
+            _replace_with_symlink(stable, f"{PARQUET_LINK}/{table}.parquet")
+    # Older sets, and the half-written set of a crashed publish, go; the previous stays for its readers.
+    keep = {parquet_set.name, previous}
+    for old in folder.glob(f"{PARQUET_SET_PREFIX}*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from ingestion.config import Settings
+from orchestration.run_guard import check_instance_runs
 from orchestration.run_history import glance
 from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
 
@@ -225,7 +226,9 @@ def _latest_dagster_run() -> tuple[RunInfo | None, list[GateResult], bool]:
     return info, gates, in_progress
 
 
-def _dagster_side(record: RunRecord | None) -> tuple[RunInfo | None, list[GateResult], bool]:
+def _dagster_side(
+    record: RunRecord | None, notes: list[str]
+) -> tuple[RunInfo | None, list[GateResult], bool]:
     """What Dagster knows beyond the run record. A glance at its SQLite run history
     (no Dagster import, milliseconds) settles the common case, where the newest run
     is the one the record describes and none is in progress; otherwise ask Dagster."""
@@ -236,6 +239,8 @@ def _dagster_side(record: RunRecord | None) -> tuple[RunInfo | None, list[GateRe
     recorded = record.run_id if record is not None else None
     if runs is not None and not runs.in_progress and runs.newest_run_id in (None, recorded):
         return None, [], False
+    # Dead runs are marked failed first, so a killed run never shows as in progress.
+    notes.extend(check_instance_runs())
     return _latest_dagster_run()
 
 
@@ -243,7 +248,7 @@ def collect_status(settings: Settings) -> Status:
     status = Status()
     record = read_record(record_path(settings.warehouse))
     try:
-        dagster_run, dagster_gates, in_progress = _dagster_side(record)
+        dagster_run, dagster_gates, in_progress = _dagster_side(record, status.notes)
     except Exception as exc:  # e.g. a production dagster.yaml whose database is unreachable from here
         dagster_run, dagster_gates, in_progress = None, [], False
         status.notes.append(f"The Dagster instance under $DAGSTER_HOME could not be read: {exc}")

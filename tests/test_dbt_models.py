@@ -47,7 +47,7 @@ def run_dbt(
         "PRODUCTOPS_WAREHOUSE": str(warehouse),
         "PRODUCTOPS_SEEDS_DIR": str(seeds_dir),
     }
-    for name in ("PRODUCTOPS_SALT", "PRODUCTOPS_ANONYMITY_THRESHOLD", "PRODUCTOPS_AS_OF_DATE"):
+    for name in ("PRODUCTOPS_SALT", "PRODUCTOPS_ANONYMITY_THRESHOLD", "PRODUCTOPS_AS_OF"):
         env.pop(name, None)
     return subprocess.run(
         [

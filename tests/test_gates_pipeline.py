@@ -9,7 +9,6 @@ copy of the demo organisation and runs the Dagster job in process.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 import shutil
@@ -26,6 +25,7 @@ from ingestion.config import load_settings
 from orchestration.cli import main
 from orchestration.gates.report import failure_lines
 from tests.conftest import PIPELINE_VARS
+from tests.test_publish import fingerprint
 
 pytestmark = pytest.mark.e2e
 
@@ -70,10 +70,6 @@ def failed_gates(result: dg.ExecuteInProcessResult) -> dict[str, str]:
 
 def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
 def ledger(world: World, run_id: str) -> dict[str, str]:
@@ -436,3 +432,36 @@ def test_rejected_records_fail_every_run_until_fixed_then_a_good_run_publishes_p
     assert new[total] == events_after
     assert all(json.loads(state) in (old, new) for state in polled["states"])
     assert fingerprint(world.published.parent) != before
+
+
+def test_a_removed_file_takes_its_unvalidated_rows_with_it(world, capsys):
+    """A file whose batch failed a gate, then removed by the user: the next run passes."""
+    good, bad = _usage_lines(world.demo / "seeds" / "roster.csv", world.demo / "seeds" / "tools.csv")
+    extra = world.demo / "landing" / "usage" / "events-2026-11-removed.jsonl"
+    extra.write_text("\n".join(line for pair in zip(good, bad, strict=True) for line in pair) + "\n")
+    before = fingerprint(world.published.parent)
+
+    assert main(["run"]) == 1  # the quarantine gate stops it
+    capsys.readouterr()
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        landed = con.execute(
+            "select count(*) from raw.usage_events where _source_file = 'usage/events-2026-11-removed.jsonl'"
+        ).fetchall()
+        assert landed == [(50,)]
+
+    extra.unlink()
+    assert main(["run"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "usage/events-2026-11-removed.jsonl is gone from the landing folder: its 50 rows no gate had "
+        "passed and 50 quarantined records were removed" in err
+    )
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        left = con.execute(
+            "select (select count(*) from raw.usage_events where _source_file = $f),"
+            " (select count(*) from raw.rejected_records where starts_with(locator, $f || ':')),"
+            " (select count(*) from raw.loaded_files where path = $f)",
+            {"f": "usage/events-2026-11-removed.jsonl"},
+        ).fetchall()
+    assert left == [(0, 0, 0)]
+    assert fingerprint(world.published.parent) != before  # the good run published

@@ -100,7 +100,7 @@ def test_polling_follows_link_headers_and_stops_on_the_empty_page(httpserver, co
     ).fetchall() == [
         (
             httpserver.url_for("/api/v1/logs") + "?limit=3&after=tok-1#page=2",
-            "event lacks a readable 'published'",
+            "event unreadable: field 'published': missing",
         )
     ]
 

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,7 +44,16 @@ order by c.table_name, c.column_index
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """Every entry: a file's digest, a symlink's target, a folder's own fingerprint."""
+    entries = {}
+    for p in sorted(folder.iterdir()):
+        if p.is_symlink():
+            entries[p.name] = "-> " + str(p.readlink())
+        elif p.is_dir():
+            entries[p.name] = str(fingerprint(p))
+        else:
+            entries[p.name] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return entries
 
 
 @pytest.fixture
@@ -60,8 +70,9 @@ def test_publish_writes_every_mart_and_replaces_the_file_past_a_reader(warehouse
     target = tmp_path / "published" / "productops.duckdb"
     published = publish_marts(warehouse, target)
     assert published.rows == {"items": 3, "teams": 1}
-    assert sorted(p.name for p in target.parent.iterdir()) == [
+    assert sorted(p.name for p in target.parent.iterdir() if not p.name.startswith(".")) == [
         "items.parquet",
+        "parquet",
         "productops.duckdb",
         "teams.parquet",
     ]
@@ -94,6 +105,17 @@ def test_a_failed_publish_leaves_the_published_files_byte_for_byte(warehouse, tm
         publish_marts(warehouse, target, ["items", "teams", "no_such_mart"])
 
     assert fingerprint(target.parent) == before  # no temporary file left either
+
+
+def test_a_published_folder_copied_without_its_symlinks_publishes_again(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    publish_marts(warehouse, target)
+    copy = tmp_path / "copy" / "productops.duckdb"
+    shutil.copytree(target.parent, copy.parent)  # follows symlinks: real files and folders
+    warehouse.execute("insert into marts.items values (3)")
+    publish_marts(warehouse, copy)
+    assert (copy.parent / "parquet").is_symlink() and (copy.parent / "items.parquet").is_symlink()
+    assert duckdb.sql(f"select count(*) from '{copy.parent / 'items.parquet'}'").fetchall() == [(4,)]
 
 
 def test_temporary_files_of_a_crashed_publish_are_cleared(warehouse, tmp_path):

@@ -367,7 +367,7 @@ def test_every_quarantined_record_with_its_reason(con):
         " from raw.rejected_records order by 1, 2",
     )
     assert got == [
-        ("okta", "/api/v1/logs?after=p1#page=2", "event lacks a readable 'published'"),
+        ("okta", "/api/v1/logs?after=p1#page=2", "event unreadable: field 'published': missing"),
         ("surveys", "typeform/Xk3pQ9:6",
          'typeform/Xk3pQ9:6: answer to "workload" is outside the scale 0–4: 6'),
         ("usage", "usage/events-2026-03.jsonl:10", 'timestamp is not an ISO 8601 date-time: "yesterday"'),

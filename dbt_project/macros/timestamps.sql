@@ -31,29 +31,35 @@
 {%- endmacro %}
 
 {#
-    The run's as-of date: today (UTC: the profile pins the session time zone),
-    or var as_of_date when set (`dbt build --vars '{as_of_date: 2024-03-13}'`),
-    so that a fixed run date gives fixed results (unit tests set it).
+    The run's as-of date: what "today" means for every time-relative column, so
+    two runs with the same data and as-of date build identical marts. In order:
+    var as_of_date (unit tests; `dbt build --vars '{as_of_date: 2026-11-20}'`),
+    the DuckDB variable productops_as_of that the pipeline sets from
+    PRODUCTOPS_AS_OF (orchestration/dbt_salt.py: a new date never defeats
+    dbt's partial parsing), else the current date (UTC: the profile pins the
+    session time zone).
 #}
 {% macro today() -%}
     {%- set as_of_date = var('as_of_date', none) -%}
     {%- if as_of_date -%}
         cast('{{ as_of_date }}' as date)
     {%- else -%}
-        current_date
+        coalesce(cast(getvariable('productops_as_of') as date), current_date)
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    The run's as-of instant: now, or midnight UTC at the start of var
-    as_of_date when set (the demo's data ends just before that instant).
+    The run's as-of instant: midnight UTC at the start of the as-of date (the
+    demo's data ends just before it). Ages are taken at it (age_days), and
+    something that started later that day is 0 days old, never negative.
 #}
 {% macro as_of_timestamp() -%}
-    {%- if var('as_of_date', none) -%}
-        {{ utc_midnight(today()) }}
-    {%- else -%}
-        {{ dbt.current_timestamp() }}
-    {%- endif -%}
+    {{ utc_midnight(today()) }}
+{%- endmacro %}
+
+{# Days from an instant to the as-of instant, 0 for an instant after it. #}
+{% macro age_days(ts, at=none) -%}
+    greatest({{ days_between(ts, at or as_of_timestamp()) }}, 0)
 {%- endmacro %}
 
 {# Monday of the ISO week of a date. #}

@@ -24,10 +24,11 @@ response text quoted in an error.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from requests.auth import HTTPBasicAuth
 from urllib3.util.retry import Retry
 
 from ingestion.http.recorded import RecordedAdapter
+from ingestion.http.scrub import Scrubber
 from ingestion.pages import SourceError
 
 log = logging.getLogger(__name__)
@@ -177,13 +179,14 @@ class SourceSession:
         self.max_rate_limit_wait = max_rate_limit_wait
         self.sleep = sleep
         self.requests_made = 0
+        self.last_url: str | None = None  # redacted: where an unexpected error came from
         self.rate_limit_waits: list[float] = []
         self._resume_at = 0.0  # epoch seconds: an exhausted quota resets then
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": "productops-warehouse/0.1"})
         self.session.headers.update(headers or {})
         self.session.auth = auth
-        self._secrets = _secrets_of(dict(self.session.headers), auth)
+        self.scrubber = Scrubber(_secrets_of(dict(self.session.headers), auth))
         # Room for a connector's parallel readers (Jira: read-ahead plus changelog workers).
         adapter = HTTPAdapter(max_retries=retry or default_retry(), pool_maxsize=8)
         self.session.mount("http://", adapter)
@@ -199,9 +202,11 @@ class SourceSession:
 
     def scrub(self, text: str) -> str:
         """`text` with every credential this session sends replaced by ****."""
-        for secret in self._secrets:
-            text = text.replace(secret, "****")
-        return text
+        return self.scrubber.scrub(text)
+
+    def quote(self, text: str) -> str:
+        """The start of a server's text for an error message, scrubbed whole before the cut."""
+        return self.scrubber.quote(text)
 
     def request(
         self, method: str, path_or_url: str, *, accept_status: Collection[int] = (), **kwargs: Any
@@ -217,6 +222,7 @@ class SourceSession:
             # Encoded here: requests leaves params off URLs of non-HTTP schemes
             # (the demo:// recordings), and a lost paging param loops forever.
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        self.last_url = redact(url)
         waited = 0.0
         attempt = 0
         while True:
@@ -251,7 +257,7 @@ class SourceSession:
             attempt += 1
         if response.status_code >= 400 and response.status_code not in accept_status:
             reason = f"HTTP {response.status_code} {response.reason or ''}".strip()
-            raise SourceError(self.source, redact(url), f"{reason}: {self.scrub(response.text[:200])!r}")
+            raise SourceError(self.source, redact(url), f"{reason}: {self.quote(response.text)}")
         return response
 
     def _pause(self, seconds: float) -> None:
@@ -302,6 +308,24 @@ class SourceSession:
                 redact(response.url or self.url(path_or_url)),
                 f"response is not valid JSON (HTTP {response.status_code}, {len(response.content)} bytes)",
             ) from None
+
+
+@contextlib.contextmanager
+def connector_errors(session: SourceSession) -> Iterator[None]:
+    """Any exception escaping a connector names the source and the URL it was reading.
+
+    Errors of the warehouse itself (DuckDB) pass as they are: they are not the source's.
+    """
+    import duckdb
+
+    try:
+        yield
+    except (SourceError, duckdb.Error):
+        raise
+    except Exception as exc:
+        where = session.last_url or redact(session.base_url)
+        message = session.scrub(f"unexpected {type(exc).__name__}: {exc}")
+        raise SourceError(session.source, where, message) from exc
 
 
 def make_session(source: str, base_url: str, demo_dir: Path | None = None, **kwargs: Any) -> SourceSession:

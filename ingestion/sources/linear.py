@@ -15,14 +15,15 @@ HTTP session like any rate limit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from ingestion.http import SourceSession
-from ingestion.pages import Page, Rejected, SourceError
+from ingestion.pages import Page, SourceError
+from ingestion.sources import fields
+from ingestion.sources.page_guard import PageGuard
 from ingestion.sources.paging import cursor_on_last_page
 from ingestion.timeparse import parse_instant, to_iso
 
@@ -103,7 +104,8 @@ class LinearConnector:
         )
         errors = graphql_errors(data)
         if errors:
-            raise SourceError(SOURCE, response.url, f"GraphQL error (HTTP {response.status_code}): {errors}")
+            quoted = self.session.scrub(errors)  # servers echo what they were sent
+            raise SourceError(SOURCE, response.url, f"GraphQL error (HTTP {response.status_code}): {quoted}")
         if response.status_code >= 400:
             raise SourceError(SOURCE, response.url, f"HTTP {response.status_code} without GraphQL errors")
         try:
@@ -118,12 +120,16 @@ class LinearConnector:
     def _pages(self, query: str, variables: dict[str, Any]) -> Iterator[tuple[dict, str, bool]]:
         """Every page of a connection: (connection, url, is_last)."""
         after: str | None = None
+        guard = PageGuard(SOURCE, "issues")
         while True:
             connection, url = self._query(query, {**variables, "after": after})
+            locator = f"{url}#page={guard.number + 1}"
+            guard.next_page(str(after), locator)
+            guard.records((n.get("id") for n in connection["nodes"] if isinstance(n, dict)), locator)
             info = connection["pageInfo"]
             is_last = not info["hasNextPage"]
-            if not is_last and (not info.get("endCursor") or info["endCursor"] == after):
-                raise SourceError(SOURCE, url, "hasNextPage without a new endCursor")
+            if not is_last and not info.get("endCursor"):
+                raise SourceError(SOURCE, url, "hasNextPage without an endCursor")
             yield connection, url, is_last
             if is_last:
                 return
@@ -148,22 +154,21 @@ class LinearConnector:
 
     def _land_issue(self, page: Page, issue: Any) -> str | None:
         try:
-            updated = to_iso(parse_instant(issue["updatedAt"]))
+            updated = fields.instant(issue, "updatedAt")
             row = {
-                "issue_id": str(issue["id"]),
-                "identifier": str(issue["identifier"]),
-                "team_key": str(issue["team"]["key"]),
+                "issue_id": fields.text(issue, "id"),
+                "identifier": fields.text(issue, "identifier"),
+                "team_key": fields.text(issue, "team.key"),
                 "updated_at": updated,
                 "payload": issue,
                 "is_deleted": bool(issue.get("trashed")),
                 "deleted_at": None,
             }
             if row["is_deleted"]:
-                row["deleted_at"] = to_iso(parse_instant(issue.get("archivedAt") or issue["updatedAt"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            page.rejected.append(
-                Rejected("issues", page.locator, f"issue lacks a readable {exc}", json.dumps(issue)[:10000])
-            )
+                archived = issue.get("archivedAt")
+                row["deleted_at"] = fields.instant(issue, "archivedAt") if archived is not None else updated
+        except fields.UNREADABLE as exc:
+            fields.reject(page, "issues", page.locator, "issue", exc, issue)
             return None
         page.add("linear_issues", row)
         return updated
@@ -171,4 +176,9 @@ class LinearConnector:
     def issue_ids(self) -> Iterator[list[str]]:
         """Ids of every issue not in the trash, a page at a time (the deletion sweep)."""
         for connection, _, _ in self._pages(IDS_QUERY, {"first": 250}):
-            yield [str(node["id"]) for node in connection["nodes"] if not node.get("trashed")]
+            # A node without a readable id was quarantined when it landed: the sweep passes over it.
+            yield [
+                str(node["id"])
+                for node in connection["nodes"]
+                if isinstance(node, dict) and node.get("id") and not node.get("trashed")
+            ]

@@ -23,7 +23,6 @@ IP/geolocation fields are removed before an event is landed.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +30,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ingestion.http import SourceSession
-from ingestion.pages import Page, Rejected, SourceError
-from ingestion.timeparse import parse_instant, to_iso
+from ingestion.pages import Page, SourceError
+from ingestion.sources import fields
+from ingestion.sources.page_guard import PageGuard
+from ingestion.timeparse import parse_instant
 
 log = logging.getLogger(__name__)
 
@@ -99,49 +100,39 @@ class OktaConnector:
             params["until"] = okta_time(until)
         polling = until is None
         url: str | None = "/api/v1/logs"
-        seen: set[str] = set()
+        guard = PageGuard(SOURCE, "logs")
         latest = cursor
-        number = 0
         while url:
-            number += 1
             data, response = self.session.json("GET", url, params=params)
+            locator = f"{response.url}#page={guard.number + 1}"
+            guard.next_page(response.url, locator)
             if not isinstance(data, list):
                 raise SourceError(SOURCE, response.url, "expected a JSON list of events")
+            guard.records((e.get("uuid") for e in data if isinstance(e, dict)), locator)
             next_url = response.links.get("next", {}).get("url")
             if data:
-                page, latest = self._page(data, f"{response.url}#page={number}", latest)
+                page, latest = self._page(data, locator, latest)
                 yield page
             elif polling:
                 return  # Okta links onward forever; nothing new has been published
-            seen.add(response.url)
-            if next_url in seen:
-                return  # a next link back to a page already read: no progress possible
             url, params = next_url, {}
 
     def _page(self, events: list[Any], locator: str, latest: str | None) -> tuple[Page, str | None]:
         page = Page(locator=locator)
         for event in events:
             try:
-                published = to_iso(parse_instant(event["published"]))
-                page.add(
-                    "okta_system_log",
-                    {
-                        "event_uuid": event["uuid"],
-                        "published_at": published,
-                        "event_type": event["eventType"],
-                        "payload": minimised(event),
-                    },
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                page.rejected.append(
-                    Rejected(
-                        STREAM,
-                        locator,
-                        f"event lacks a readable {exc}",
-                        json.dumps(minimised(event) if isinstance(event, dict) else event)[:10000],
-                    )
-                )
+                published = fields.instant(event, "published")
+                row = {
+                    "event_uuid": fields.text(event, "uuid"),
+                    "published_at": published,
+                    "event_type": fields.text(event, "eventType"),
+                    "payload": minimised(event),
+                }
+            except fields.UNREADABLE as exc:
+                shown = minimised(event) if isinstance(event, dict) else event
+                fields.reject(page, STREAM, locator, "event", exc, shown)
                 continue
+            page.add("okta_system_log", row)
             if latest is None or parse_instant(published) > parse_instant(latest):
                 latest = published
         if latest:

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration.dbt_artefacts import build_target, prune
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
 
@@ -130,10 +131,16 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # changed vars would defeat dbt's partial parsing on every run.
     # Unit tests check the SQL, not the data: they run in CI (`make test`),
     # not in every production build, as dbt recommends.
+    # Artefacts under the warehouse folder, the newest few kept (dbt_artefacts.py).
+    target = build_target(settings.warehouse, context.run.run_id)
     invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False
+        ["build", "--exclude-resource-type", "unit_test"],
+        context=context,
+        raise_on_error=False,
+        target_path=target,
     )
     yield from invocation.stream()
+    prune(settings.warehouse)
     results = invocation.get_artifact("run_results.json")["results"]
     statuses = Counter(r["status"] for r in results)
     progress.debug("dbt build: %s", ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))

@@ -15,7 +15,10 @@ from ingestion.loader import RawLoader, StreamStats
 from ingestion.pages import FileCounts
 from ingestion.sources.surveys.land import land_surveys
 from ingestion.sources.surveys.typeform import typeform_connector
+from ingestion.sources.usage_logs import SOURCE as USAGE_SOURCE
+from ingestion.sources.usage_logs import STREAM as USAGE_STREAM
 from ingestion.sources.usage_logs import land_usage_logs, usage_file_mappings
+from orchestration.gates.gone_files import forget_gone_files
 from orchestration.resources import WarehouseResource
 
 GROUP = "sources"
@@ -127,6 +130,8 @@ def _source_asset(source: str, enabled: Callable, land: Callable) -> dg.AssetsDe
 
 def _land_usage(loader: RawLoader, settings) -> dict[str, StreamStats]:
     usage_dir = settings.landing_dir / "usage"
+    # A removed file takes the rows no gate has passed with it (gone_files.py).
+    forget_gone_files(loader, settings.landing_dir, USAGE_SOURCE, USAGE_STREAM, "usage_events")
     per_file = usage_file_mappings(settings.config_file, settings.usage)  # [[usage_files]]
     return {"events": land_usage_logs(loader.con, loader, usage_dir, settings.usage, file_mappings=per_file)}
 

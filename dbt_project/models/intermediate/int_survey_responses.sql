@@ -50,12 +50,10 @@ scores as (
 
     select
         response_key,
-        avg(
-            case
-                when item_kind = 'likert' and scale_max > scale_min
-                    then (answer_value - scale_min) / (scale_max - scale_min) * 100
-            end
-        ) as satisfaction_score,
+        {{ exact_avg(
+            "case when item_kind = 'likert' and scale_max > scale_min"
+            ~ " then (answer_value - scale_min) / (scale_max - scale_min) * 100 end"
+        ) }} as satisfaction_score,
         count(case when item_kind = 'likert' then answer_value end) as likert_answers,
         max(case when item_kind = 'recommend' then answer_value end) as enps_score
 

@@ -138,12 +138,10 @@ active_time as (
     select
         resolved.source,
         resolved.work_item_id,
-        sum(
-            {{ hours_between(
-                'status_periods.period_start',
-                'least(coalesce(status_periods.period_end, resolved.resolved_at), resolved.resolved_at)'
-            ) }}
-        ) as active_time_hours
+        {{ exact_sum(hours_between(
+            'status_periods.period_start',
+            'least(coalesce(status_periods.period_end, resolved.resolved_at), resolved.resolved_at)'
+        )) }} as active_time_hours
 
     from resolved
 

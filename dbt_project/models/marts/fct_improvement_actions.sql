@@ -24,7 +24,7 @@ final as (
         end as days_to_close,
         case
             when resolved_at is null
-                then {{ days_between('created_at', as_of_timestamp()) }}
+                then {{ age_days('created_at') }}
         end as open_age_days
 
     from work_items

@@ -114,7 +114,7 @@ before_values as (
         windows.source,
         windows.work_item_id,
         windows.kpi,
-        avg(usable_values.value) as value_before,
+        {{ exact_avg('usable_values.value') }} as value_before,
         sum(usable_values.sample_size) as n_before,
         count(*) as periods_before,
         bool_or(usable_values.needs_min_sample) as needs_min_sample
@@ -138,7 +138,7 @@ after_values as (
         windows.source,
         windows.work_item_id,
         windows.kpi,
-        avg(usable_values.value) as value_after,
+        {{ exact_avg('usable_values.value') }} as value_after,
         sum(usable_values.sample_size) as n_after,
         count(*) as periods_after,
         bool_or(usable_values.needs_min_sample) as needs_min_sample

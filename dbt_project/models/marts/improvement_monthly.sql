@@ -70,7 +70,7 @@ team_months as (
         team_ids.team_id,
         months.month_start,
         {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }} as month_end_at,
-        -- ages are taken at the month's end, or now for the month under way
+        -- ages are taken at the month's end, or at the as-of instant for the month under way
         least(
             {{ utc_midnight(dbt.dateadd('month', 1, 'months.month_start')) }},
             {{ as_of_timestamp() }}

@@ -151,7 +151,7 @@ scores as (
         survey_id,
         survey_wave,
         count(*) as scored_respondents,
-        avg(satisfaction_score) as satisfaction_score,
+        {{ exact_avg('satisfaction_score') }} as satisfaction_score,
         cast(
             count(case when enps_score >= 9 then 1 end) - count(case when enps_score <= 6 then 1 end)
             as {{ type_double() }}

@@ -50,7 +50,7 @@ item_results as (
         min(answers.scale_min) as scale_min,
         max(answers.scale_max) as scale_max,
         count(answers.answer_value) as answers,
-        avg(answers.answer_value) as mean_value
+        {{ exact_avg('answers.answer_value') }} as mean_value
 
     from responses
 

@@ -107,7 +107,7 @@ stickiness_rows as (
         tool_id,
         month_start,
         is_rolled_out,
-        sum(avg_daily_active_users) / nullif(sum(monthly_active_users), 0) as stickiness
+        {{ exact_sum('avg_daily_active_users') }} / nullif(sum(monthly_active_users), 0) as stickiness
 
     from adoption_by_month
 
@@ -202,7 +202,7 @@ adoption_rates as (
     select
         team_id,
         {{ month_start('week_start') }} as month_start,
-        avg(adoption_rate) as adoption_rate
+        {{ exact_avg('adoption_rate') }} as adoption_rate
 
     from adoption_rows
 
@@ -218,7 +218,7 @@ stickiness_monthly as (
     select
         team_id,
         month_start,
-        avg(stickiness) as stickiness
+        {{ exact_avg('stickiness') }} as stickiness
 
     from stickiness_rows
 

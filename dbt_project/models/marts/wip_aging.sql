@@ -48,7 +48,7 @@ open_items as (
         status_category,
         created_at,
         started_at,
-        {{ days_between('coalesce(started_at, created_at)', as_of_timestamp()) }} as age_days
+        {{ age_days('coalesce(started_at, created_at)') }} as age_days
 
     from work_items
 

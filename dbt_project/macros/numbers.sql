@@ -1,0 +1,15 @@
+{#
+    Sums and means that do not depend on the order rows arrive in. A double
+    sum adds in whatever order DuckDB's parallel aggregation meets the rows,
+    so the last bits of a mean could differ between two runs on the same data;
+    summed as decimals (exact integers inside), they cannot. Twelve decimal
+    places keep every rate and hour figure of the marts exact to far below
+    what anyone reads.
+#}
+{% macro exact_sum(expr) -%}
+    cast(sum(cast({{ expr }} as decimal(38, 12))) as {{ type_double() }})
+{%- endmacro %}
+
+{% macro exact_avg(expr) -%}
+    cast(avg(cast({{ expr }} as decimal(38, 12))) as {{ type_double() }})
+{%- endmacro %}
