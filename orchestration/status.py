@@ -144,7 +144,12 @@ UNMATCHED_DAYS = 30
 UNMATCHED_USAGE_SQL = f"""
 with
 period as (
-    select max(usage_date) as last_day from marts.usage_unmatched_daily
+    -- the last day with any use, attributed or not
+    select max(usage_date) as last_day from (
+        select usage_date from marts.usage_unmatched_daily
+        union all
+        select usage_date from marts.fct_tool_usage_daily
+    )
 ),
 unmatched as (
     select u.tool_id, sum(u.unmatched_events) as events, max(u.unmatched_identities) as most_in_a_day
@@ -176,7 +181,7 @@ def read_unmatched_usage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     if len(tables) < 2:
         return {}
     last_day, matched, tools = con.execute(UNMATCHED_USAGE_SQL).fetchall()[0]
-    if last_day is None:
+    if not tools:  # none in the period
         return {}
     unmatched = sum(tool["events"] for tool in tools)
     return {
@@ -194,13 +199,22 @@ def render_unmatched_usage(unmatched: dict[str, Any]) -> list[str]:
     lines = [
         f"Tool uses by identities not on the roster ({unmatched['days']} days to {unmatched['last_day']},"
         " from marts.usage_unmatched_daily)",
-        f"  {unmatched['events']:,} uses ({unmatched['share']:.1%} of all), counted for nobody:"
+        f"  {_uses(unmatched['events'])} ({_share(unmatched['share'])} of all), counted for nobody:"
         " add the people or their ids (roster other_ids)",
     ]
     for tool in unmatched["tools"]:
         most = tool["most_in_a_day"]
-        lines.append(f"  {tool['tool_id']:<20}{tool['events']:>10,} uses, up to {most:,} identities a day")
+        who = "1 identity" if most == 1 else f"{most:,} identities"
+        lines.append(f"  {tool['tool_id']:<20}{_uses(tool['events']):>12} by up to {who} a day")
     return lines
+
+
+def _share(share: float) -> str:
+    return "< 0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def _uses(count: int) -> str:
+    return f"{count:,} use" + ("" if count == 1 else "s")
 
 
 def render_file_fates(files: list[dict[str, Any]], limit: int | None = FILES_SHOWN) -> list[str]:
