@@ -426,11 +426,13 @@ class RawLoader:
             self._record_file(source, FileToLand(file.path, file.digest, stream, counts), now)
 
     def _forget_rejected(self, source: str, prefix: str, stream: str | None = None) -> None:
-        """Quarantined records of `source` whose locator starts with `prefix` (a file's path + ':')."""
+        """Quarantined records of `source` whose locator starts with `prefix` (a file's path + ':'),
+        and the file's own record if it was once quarantined whole (its path as locator)."""
         self.con.execute(
             f"delete from {RAW_SCHEMA}.rejected_records"
-            " where source = ? and (? is null or stream = ?) and starts_with(locator, ?)",
-            [source, stream, stream, prefix],
+            " where source = ? and (? is null or stream = ?)"
+            " and (starts_with(locator, ?) or locator = ?)",
+            [source, stream, stream, prefix, prefix.removesuffix(":")],
         ).fetchall()
 
     def _record_file(self, source: str, landed: FileToLand, at: datetime) -> None:

@@ -164,6 +164,7 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f"{'mart':<28}{'rows':>10}")
     for table, count in sorted(rows.items()):
         print(f"  marts.{table:<22}{count:>10}")
+    _print_unmatched_usage(settings.published)
     print()
     print(f"Warehouse (pipeline's own file): {settings.warehouse}")
     print(f"Published for readers:           {settings.published}")
@@ -171,6 +172,21 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print()
     print("Query it (any DuckDB from 1.0 on, e.g. `pip install duckdb-cli`):")
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
+
+
+def _print_unmatched_usage(published: Path) -> None:
+    """Tool uses the roster cannot attribute (marts.usage_unmatched_daily), if any."""
+    import duckdb
+
+    from orchestration.status import read_unmatched_usage, render_unmatched_usage
+
+    if not published.exists():
+        return
+    with duckdb.connect(str(published), read_only=True) as con:
+        lines = render_unmatched_usage(read_unmatched_usage(con))
+    if lines:
+        print()
+        print("\n".join(lines))
 
 
 def _print_files(record_file: Path, run_id: str) -> None:

@@ -48,6 +48,8 @@ class Status:
     gates: list[GateResult] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
+    # Tool uses by identities the roster does not know (marts.usage_unmatched_daily)
+    unmatched_usage: dict[str, Any] = field(default_factory=dict)
     sources_origin: str = "warehouse"
     published: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -137,6 +139,83 @@ def read_file_fates(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         row["loaded_at"] = row["loaded_at"].astimezone(UTC).isoformat(timespec="seconds")
         rows.append(row)
     return rows
+
+
+UNMATCHED_DAYS = 30
+UNMATCHED_USAGE_SQL = f"""
+with
+period as (
+    -- the last day with any use, attributed or not
+    select max(usage_date) as last_day from (
+        select usage_date from marts.usage_unmatched_daily
+        union all
+        select usage_date from marts.fct_tool_usage_daily
+    )
+),
+unmatched as (
+    select u.tool_id, sum(u.unmatched_events) as events, max(u.unmatched_identities) as most_in_a_day
+    from marts.usage_unmatched_daily as u, period
+    where u.usage_date > period.last_day - {UNMATCHED_DAYS}
+    group by u.tool_id
+),
+matched as (
+    select sum(f.events) as events
+    from marts.fct_tool_usage_daily as f, period
+    where f.usage_date > period.last_day - {UNMATCHED_DAYS} and f.usage_date <= period.last_day
+)
+select
+    (select last_day from period) as last_day,
+    (select events from matched) as matched_events,
+    list(struct_pack(tool_id := tool_id, events := events, most_in_a_day := most_in_a_day)
+         order by events desc, tool_id) as tools
+from unmatched
+"""
+
+
+def read_unmatched_usage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Tool uses over the last 30 days of data whose identity matches nobody on the
+    roster, per tool, from the mart dbt builds; {} when there are none (or no mart yet)."""
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+        " and table_name in ('usage_unmatched_daily', 'fct_tool_usage_daily')"
+    ).fetchall()
+    if len(tables) < 2:
+        return {}
+    last_day, matched, tools = con.execute(UNMATCHED_USAGE_SQL).fetchall()[0]
+    if not tools:  # none in the period
+        return {}
+    unmatched = sum(tool["events"] for tool in tools)
+    return {
+        "days": UNMATCHED_DAYS,
+        "last_day": last_day.isoformat(),
+        "events": unmatched,
+        "share": unmatched / (unmatched + (matched or 0)),
+        "tools": tools,
+    }
+
+
+def render_unmatched_usage(unmatched: dict[str, Any]) -> list[str]:
+    if not unmatched:
+        return []
+    lines = [
+        f"Tool uses by identities not on the roster ({unmatched['days']} days to {unmatched['last_day']},"
+        " from marts.usage_unmatched_daily)",
+        f"  {_uses(unmatched['events'])} ({_share(unmatched['share'])} of all), counted for nobody:"
+        " add the people or their ids (roster other_ids)",
+    ]
+    for tool in unmatched["tools"]:
+        most = tool["most_in_a_day"]
+        who = "1 identity" if most == 1 else f"{most:,} identities"
+        lines.append(f"  {tool['tool_id']:<20}{_uses(tool['events']):>12} by up to {who} a day")
+    return lines
+
+
+def _share(share: float) -> str:
+    return "< 0.1%" if 0 < share < 0.001 else f"{share:.1%}"
+
+
+def _uses(count: int) -> str:
+    return f"{count:,} use" + ("" if count == 1 else "s")
 
 
 def render_file_fates(files: list[dict[str, Any]], limit: int | None = FILES_SHOWN) -> list[str]:
@@ -266,21 +345,17 @@ def collect_status(settings: Settings) -> Status:
     elif dagster_run is not None and dagster_run.run_id == status.run.run_id and not status.gates:
         status.gates = dagster_gates
 
-    status.sources, status.sources_origin = _sources(
-        settings, record, in_progress, status.notes, status.files
-    )
+    status.sources, status.sources_origin = _sources(settings, record, in_progress, status)
     status.published = _published(settings)
     return status
 
 
 def _sources(
-    settings: Settings,
-    record: RunRecord | None,
-    in_progress: bool,
-    notes: list[str],
-    files: list[dict[str, Any]],
+    settings: Settings, record: RunRecord | None, in_progress: bool, status: Status
 ) -> tuple[list[dict[str, Any]], str]:
-    """The source streams; `files` is filled with the file fates from the same place."""
+    """The source streams; `status.files` (the file fates) and `status.unmatched_usage`
+    are filled from the same place."""
+    notes, files = status.notes, status.files
     files[:] = record.files if record else []
     recorded = (record.sources if record else [], "last_run.json")
     if in_progress:
@@ -291,6 +366,7 @@ def _sources(
     try:
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             files[:] = read_file_fates(con)
+            status.unmatched_usage = read_unmatched_usage(con)
             return read_source_states(con), "warehouse"
     except duckdb.IOException:
         notes.append(
@@ -423,6 +499,8 @@ def render(status: Status, show_streams: bool = False) -> str:
     if status.files:
         lines += ["", "Files (each line's fate as the file last landed, from raw.loaded_files)"]
         lines += render_file_fates(status.files)
+    if status.unmatched_usage:
+        lines += ["", *render_unmatched_usage(status.unmatched_usage)]
 
     lines += ["", "Gates" + (f" of run {run.run_id[:8]}" if run else "")]
     if not status.gates:

@@ -40,6 +40,7 @@ MARTS = (
     "fct_work_items",
     "fct_status_changes",
     "fct_tool_usage_daily",
+    "usage_unmatched_daily",
     "fct_survey_responses",
     "fct_improvement_actions",
     "delivery_weekly",

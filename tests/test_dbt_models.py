@@ -135,6 +135,7 @@ def test_every_public_mart_is_built(con):
         "fct_work_items",
         "fct_status_changes",
         "fct_tool_usage_daily",
+        "usage_unmatched_daily",
         "fct_survey_responses",
         "fct_improvement_actions",
         "delivery_weekly",
@@ -367,6 +368,21 @@ def test_tool_usage_daily(con):
         con, "select * from marts.fct_tool_usage_daily where tool_id = 'figma' and usage_date = '2024-03-13'"
     )
     assert bob["team_id"] == "payments"
+
+
+def test_unmatched_usage_identities_are_counted_not_named(con):
+    # anon-7f3c's two Cursor events (usage log) and the contractor's Figma SSO, both
+    # on 2024-03-06; every other use is by someone on the roster.
+    rows = con.execute(
+        "select tool_id, cast(usage_date as varchar), unmatched_identities, unmatched_events,"
+        " log_events, sso_events from marts.usage_unmatched_daily order by 1, 2"
+    ).fetchall()
+    assert rows == [("cursor", "2024-03-06", 1, 2, 2, 0), ("figma", "2024-03-06", 1, 1, 0, 1)]
+    # …and they count for nobody in the adoption marts
+    assert con.execute(
+        "select count(*) from marts.fct_tool_usage_daily"
+        " where tool_id = 'cursor' and usage_date = '2024-03-06'"
+    ).fetchone() == (1,)  # Erin's use only
 
 
 def test_adoption_weekly(con):
@@ -735,7 +751,7 @@ def marts(manifest: dict) -> dict[str, dict]:
 
 def test_every_mart_has_an_enforced_contract_a_grain_and_described_columns(manifest):
     models = marts(manifest)
-    assert len(models) == 22
+    assert len(models) == 23
     for name, node in models.items():
         assert node["config"]["contract"]["enforced"] is True, name
         assert node["description"].startswith("Grain: one row per"), name

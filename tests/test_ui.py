@@ -138,7 +138,7 @@ def test_asset_graph_shows_every_mart_with_its_checks_passed(webserver, browser)
     from selenium.webdriver.support.ui import WebDriverWait
 
     expected = _expected_mart_checks()
-    assert len(expected) == 22 and all(expected.values())
+    assert len(expected) == 23 and all(expected.values())
     browser.get(f"{webserver}/locations/{LOCATION}/asset-groups/marts")
     shown: dict[str, tuple[int, int]] = {}
 

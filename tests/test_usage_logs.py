@@ -436,3 +436,38 @@ def test_the_usage_asset_reads_usage_files_from_the_configuration(tmp_path, per_
         assert c.execute(
             "select _source_file, count(*) from raw.usage_events group by 1 order by 1"
         ).fetchall() == [(MARCH, 3), (MIRO, 2), (SEGMENT, 3)]
+
+
+def test_status_shows_tool_uses_by_identities_not_on_the_roster(tmp_path):
+    """`productops status` reads marts.usage_unmatched_daily (built by dbt, tested in
+    test_dbt_models.py) beside fct_tool_usage_daily, over the 30 days to the last day
+    with any use (2024-03-21: 2024-02-21 on)."""
+    from orchestration.status import read_unmatched_usage, render_unmatched_usage
+
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        assert read_unmatched_usage(con) == {}  # no marts yet: nothing shown
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.usage_unmatched_daily as select * from (values"
+            " ('cursor', date '2024-03-06', 1, 2), ('cursor', date '2024-03-20', 3, 4),"
+            " ('figma', date '2024-03-20', 1, 1),"
+            " ('figma', date '2024-02-20', 9, 90))"  # 30 days before 03-21: outside
+            " as t(tool_id, usage_date, unmatched_identities, unmatched_events)"
+        )
+        con.execute(
+            "create table marts.fct_tool_usage_daily as select * from (values"
+            " (date '2024-03-06', 10), (date '2024-03-19', 76), (date '2024-03-21', 7),"
+            " (date '2024-02-01', 500))"
+            " as t(usage_date, events)"
+        )
+        unmatched = read_unmatched_usage(con)
+    # 2 + 4 + 1 = 7 unmatched uses beside 10 + 76 + 7 matched ones: 7 / 100
+    assert (unmatched["last_day"], unmatched["events"], unmatched["share"]) == ("2024-03-21", 7, 0.07)
+    assert [(t["tool_id"], t["events"], t["most_in_a_day"]) for t in unmatched["tools"]] == [
+        ("cursor", 6, 3),
+        ("figma", 1, 1),
+    ]
+    text = "\n".join(render_unmatched_usage(unmatched))
+    assert "30 days to 2024-03-21" in text and "7 uses (7.0% of all)" in text
+    assert "1 use by up to 1 identity a day" in text  # figma
+    assert "6 uses by up to 3 identities a day" in text  # cursor

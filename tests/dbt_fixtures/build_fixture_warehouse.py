@@ -884,6 +884,10 @@ USAGE_EVENTS = [
     ("u-5", "2024-03-12 10:00:00+00", "dave@example.com", "CURSOR-IDE", "completion_accepted"),
     ("u-6", "2024-03-12 11:00:00+00", "dave@example.com", "vim", "file_saved"),
     ("u-7", "2024-03-05 12:00:00+00", "alice@example.com", "Figma", "file_opened"),
+    # An anonymous id nobody on the roster lists: lands, counts for nobody, and is
+    # counted in usage_unmatched_daily (with the contractor's Figma SSO of 03-06).
+    ("u-11", "2024-03-06 12:00:00+00", "anon-7f3c", "cursor-ide", "completion_accepted"),
+    ("u-12", "2024-03-06 13:00:00+00", "anon-7f3c", "Cursor AI", "chat_message"),
 ]
 
 # --------------------------------------------------------------------------

@@ -80,21 +80,8 @@ dated_uses as (
 
 identities as (
 
-    -- an id of the roster's other_ids names the person's email (the first, if two claim it)
-    select
-        other_id,
-        min(email) as email
-
-    from (
-        select
-            email,
-            trim(unnest(other_ids)) as other_id
-        from people
-    ) as ids
-
-    where other_id <> ''
-
-    group by other_id
+    -- an id of the roster's other_ids names the person's email
+    select * from {{ ref('int_usage_identities') }}
 
 ),
 

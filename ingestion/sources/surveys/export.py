@@ -11,6 +11,7 @@ from datetime import datetime, tzinfo
 
 from ingestion.sources.surveys.normalise import (
     ExportError,
+    UnreadableExport,
     infer_day_first,
     normalise_question,
     parse_local_datetime,
@@ -99,7 +100,11 @@ class SurveyExport:
             c for c in self.columns if c.sublabel and normalise_question(c.sublabel) == wanted
         ]
         if len(candidates) > 1:
-            raise ExportError(f'question "{candidates[0].label}" appears {len(candidates)} times')
+            # Duplicate column names: which one holds the answer cannot be known.
+            raise UnreadableExport(
+                f'question "{candidates[0].label}" appears {len(candidates)} times in the header'
+                " (duplicate column names)"
+            )
         return candidates[0] if candidates else None
 
     def other_column(self, column: Column) -> Column | None:

@@ -12,7 +12,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from ingestion.sources.surveys.export import Column, SurveyExport, parse_submissions
-from ingestion.sources.surveys.normalise import ExportError, normalise_question, read_csv_records
+from ingestion.sources.surveys.normalise import UnreadableExport, normalise_question, read_csv_records
 
 FORMAT = "google_forms"
 
@@ -32,11 +32,11 @@ TIMESTAMP_HEADERS = {
 def read_google_forms(path: Path, local: tzinfo) -> SurveyExport:
     csv_file = read_csv_records(path)
     if not csv_file.records:
-        raise ExportError("the file is empty")
+        raise UnreadableExport("the file is empty")
     (_, header), *data = csv_file.records
     first = normalise_question(header[0]) if header else ""
     if first not in TIMESTAMP_HEADERS:
-        raise ExportError(f'not a Google Forms export: first column is "{header[0][:60]}"')
+        raise UnreadableExport(f'not a Google Forms export: first column is "{header[0][:60]}"')
     columns = [Column(i, text) for i, text in enumerate(header)]
     rows = parse_submissions(data, 0, local, day_first_default=TIMESTAMP_HEADERS[first])
     return SurveyExport(FORMAT, columns, rows, csv_file.line_count, skipped=len(data) - len(rows))

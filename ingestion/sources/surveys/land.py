@@ -36,6 +36,7 @@ from ingestion.sources.surveys.export import Column, SurveyExport, SurveyRow
 from ingestion.sources.surveys.google_forms import read_google_forms
 from ingestion.sources.surveys.normalise import (
     ExportError,
+    UnreadableExport,
     is_no_answer,
     scrub_emails,
 )
@@ -50,7 +51,7 @@ STREAM = "responses"
 RECOMMEND_ITEM = "recommend"
 # Part of every survey's fingerprint: bump it when the reading of exports
 # changes, so that unchanged files are read again by the new code.
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 # The identity column a format always exports, used when the mapping names none:
 # SurveyMonkey numbers every respondent even when it collects no email.
@@ -166,7 +167,7 @@ def land_surveys(
                 failures.append(f"{mapping.id}: {exc}")
                 continue
             if fingerprint is not None:  # recorded with the page, in its transaction
-                page.files = [FileToLand(_fingerprint_key(mapping.id), fingerprint, STREAM, counts)]
+                page.files.append(FileToLand(_fingerprint_key(mapping.id), fingerprint, STREAM, counts))
             log.info(
                 "surveys/%s: %d exports: %d responses landed, %d duplicates dropped, %d blank rows"
                 " skipped, %d rows rejected",
@@ -264,13 +265,20 @@ def build_page(
     counts = FileCounts()
     candidates: dict[str, Response] = {}
     source_files = [source.source_file for source in sources]
+    readable: list[str] = []
     for file_no, source in enumerate(sources):
         try:
             export, name = source.read()
             resolved = resolve(mapping, export)
             wave = _wave_from_name(mapping, name) if mapping.wave_from == "filename" else None
-        except ExportError as exc:
+        except UnreadableExport as exc:
+            if source.path is None:  # an API form: nothing to quarantine, the survey fails
+                raise SurveyFileError(source.source_file, f"survey {mapping.id!r}: {exc}") from None
+            _quarantine_export(page, mapping, source, str(exc))
+            continue
+        except ExportError as exc:  # the mapping does not fit (a question missing): fix the TOML
             raise SurveyFileError(source.source_file, f"survey {mapping.id!r}: {exc}") from None
+        readable.append(source.source_file)
         context = FileContext(mapping, salt, local, resolved, source.source_file, wave, file_no)
         counts.skipped += export.skipped
         seen: set[tuple[str, ...]] = set()
@@ -311,13 +319,27 @@ def build_page(
     page.replaces = {
         "survey_responses": ("_source_file", source_files),
         "survey_answers": ("response_key", replaced),
+        # A file quarantined before and readable now: its "unreadable" entry goes.
+        "loaded_files": ("path", readable),
     }
     # A re-run quarantines the same rows again: replace them, do not repeat
     # them, including those of rows an export no longer has.
     page.replaces_rejected = [f"{source_file}:" for source_file in source_files]
     page.records = counts.landed = len(page.rows.get("survey_responses", []))
-    counts.rejected = len(page.rejected)
+    counts.rejected = len(page.rejected) - len(page.files)  # rows; each unreadable file has its own entry
     return page, counts
+
+
+def _quarantine_export(page: Page, mapping: SurveyMapping, source: ExportSource, reason: str) -> None:
+    """One export that cannot be read at all: quarantined as a file (its path as
+    locator, no payload), listed with its reason in `raw.loaded_files`; what it
+    landed before is replaced (the page replaces every export of the survey)."""
+    log.error(
+        "surveys/%s: %s cannot be read, quarantined as a file: %s", mapping.id, source.source_file, reason
+    )
+    page.rejected.append(Rejected(STREAM, source.source_file, f"{source.source_file}: {reason}"))
+    digest = file_sha256(source.path)  # type: ignore[arg-type]  (a file export)
+    page.files.append(FileToLand(source.source_file, digest, STREAM, FileCounts(problem=reason)))
 
 
 def resolve(mapping: SurveyMapping, export: SurveyExport) -> Resolved:

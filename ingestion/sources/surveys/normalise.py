@@ -35,6 +35,11 @@ class ExportError(ValueError):
     """A file that cannot be read as the export it should be (no row is landed)."""
 
 
+class UnreadableExport(ExportError):
+    """A file that cannot be read at all (not UTF-8, binary, truncated, no header,
+    a mapped question twice): it is quarantined as a file, the other files land."""
+
+
 def normalise_question(text: str) -> str:
     """The form of a question used for matching: NFKC (non-breaking and other
     exotic spaces become spaces), typographic quotes made plain, whitespace
@@ -105,10 +110,18 @@ def sniff_delimiter(text: str) -> str:
 def read_csv_records(path: Path) -> CsvRecords:
     """All records of a (small) CSV export; BOM stripped, delimiter sniffed,
     CRLF and quoted multi-line cells handled by the csv module."""
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise UnreadableExport("binary data, not a CSV export (NUL bytes in its first 8 KB)")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ExportError(f"not UTF-8 text (byte {exc.start})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise UnreadableExport(
+            f"not UTF-8 text (line {line}, byte {exc.start + 1}): export it again as UTF-8 CSV"
+        ) from None
+    if text.count('"') % 2:  # an odd number of quotes: the file stops inside a quoted cell
+        raise UnreadableExport("it ends inside a quoted cell: the file is truncated")
     delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     result = CsvRecords(delimiter)
@@ -118,8 +131,15 @@ def read_csv_records(path: Path) -> CsvRecords:
             result.records.append((next_line, cells))
             next_line = reader.line_num + 1
     except csv.Error as exc:
-        raise ExportError(f"malformed CSV near line {reader.line_num}: {exc}") from None
+        raise UnreadableExport(f"malformed CSV near line {reader.line_num}: {exc}") from None
     result.line_count = reader.line_num
+    if len(result.records) > 1 and not text.endswith(("\n", "\r")):
+        # A last row shorter than the header, with no line end after it: cut off.
+        (_, header), (line, last) = result.records[0], result.records[-1]
+        if len(last) < len(header):
+            raise UnreadableExport(
+                f"line {line} stops after {len(last)} of {len(header)} columns: the file is truncated"
+            )
     return result
 
 
@@ -149,7 +169,7 @@ def infer_day_first(values: list[str], default: bool) -> bool:
     day_first = any(a > 12 for a, _ in parts)
     month_first = any(b > 12 for _, b in parts)
     if day_first and month_first:
-        raise ExportError("dates are written both day-first and month-first")
+        raise UnreadableExport("dates are written both day-first and month-first")
     if day_first or month_first:
         return day_first
     return default

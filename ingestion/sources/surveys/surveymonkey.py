@@ -14,7 +14,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from ingestion.sources.surveys.export import Column, SurveyExport, parse_submissions
-from ingestion.sources.surveys.normalise import ExportError, normalise_question, read_csv_records
+from ingestion.sources.surveys.normalise import UnreadableExport, normalise_question, read_csv_records
 
 FORMAT = "surveymonkey"
 SUBMITTED_HEADERS = ("end date", "start date")  # the end of a response is its submission
@@ -23,10 +23,10 @@ SUBMITTED_HEADERS = ("end date", "start date")  # the end of a response is its s
 def read_surveymonkey(path: Path, local: tzinfo) -> SurveyExport:
     csv_file = read_csv_records(path)
     if len(csv_file.records) < 2:
-        raise ExportError("not a SurveyMonkey export: it needs two header rows")
+        raise UnreadableExport("not a SurveyMonkey export: it needs two header rows")
     (_, top), (_, sub), *data = csv_file.records
     if not top or normalise_question(top[0]) != "respondent id":
-        raise ExportError(f'not a SurveyMonkey export: first column is "{top[0][:60]}"')
+        raise UnreadableExport(f'not a SurveyMonkey export: first column is "{top[0][:60]}"')
     columns = []
     question = ""
     for i, text in enumerate(top):
@@ -35,6 +35,6 @@ def read_surveymonkey(path: Path, local: tzinfo) -> SurveyExport:
     headers = [normalise_question(c.question) for c in columns]
     submitted = next((headers.index(h) for h in SUBMITTED_HEADERS if h in headers), None)
     if submitted is None:
-        raise ExportError('not a SurveyMonkey export: no "End Date" column')
+        raise UnreadableExport('not a SurveyMonkey export: no "End Date" column')
     rows = parse_submissions(data, submitted, local, day_first_default=False)
     return SurveyExport(FORMAT, columns, rows, csv_file.line_count, skipped=len(data) - len(rows))

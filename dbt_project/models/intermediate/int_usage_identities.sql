@@ -1,0 +1,37 @@
+-- grain: one id the roster's other_ids list (Segment userId, Okta actor id, …)
+--
+-- The email it names: an id listed by two people names the first email, so a
+-- use counts for one person only.
+with
+
+people as (
+
+    select * from {{ ref('int_people__team_periods') }}
+
+),
+
+listed_ids as (
+
+    select
+        email,
+        trim(unnest(other_ids)) as other_id
+
+    from people
+
+),
+
+final as (
+
+    select
+        other_id,
+        min(email) as email
+
+    from listed_ids
+
+    where other_id <> ''
+
+    group by other_id
+
+)
+
+select * from final
