@@ -22,7 +22,6 @@ from typing import Any
 import duckdb
 
 from ingestion.config import Settings
-from orchestration.run_guard import check_instance_runs
 from orchestration.run_history import glance
 from orchestration.run_record import GateResult, RunRecord, read_record, record_path, summarise_gates
 
@@ -318,7 +317,10 @@ def _dagster_side(
     recorded = record.run_id if record is not None else None
     if runs is not None and not runs.in_progress and runs.newest_run_id in (None, recorded):
         return None, [], False
-    # Dead runs are marked failed first, so a killed run never shows as in progress.
+    # Dead runs are marked failed first, so a killed run never shows as in progress
+    # (imported here: it loads Dagster, which the common case above never needs).
+    from orchestration.run_guard import check_instance_runs
+
     notes.extend(check_instance_runs())
     return _latest_dagster_run()
 

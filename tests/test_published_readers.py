@@ -20,12 +20,16 @@ from tests.test_cli import MARTS, _readme_kpi_queries
 
 REPO = Path(__file__).resolve().parent.parent
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")  # the duckdb-cli package's entry point
-MARTS_YAML = REPO / "dbt_project" / "models" / "marts" / "_marts__models.yml"
+MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
 
 
 def dbt_descriptions() -> dict[str, tuple[str, dict[str, str]]]:
     """Each mart's description and column descriptions as written in the dbt YAML."""
-    models = yaml.safe_load(MARTS_YAML.read_text())["models"]
+    models = [
+        model
+        for path in sorted(MARTS_DIR.glob("*.yml"))
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models", [])
+    ]
     return {
         model["name"]: (
             _words(model["description"]),
