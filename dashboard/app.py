@@ -18,6 +18,13 @@ from dashboard.views import PAGES
 TILES_PER_ROW = 5
 # The report's look (charts.TEMPLATE), not Streamlit's theme; no toolbar over the titles.
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False}
+# A target's status: colour, and an icon and the word, so colour is never all it says.
+STATUS_BADGES = {
+    "on_target": ("green", ":material/check_circle:"),
+    "at_risk": ("orange", ":material/warning:"),
+    "off_target": ("red", ":material/cancel:"),
+    "no_data": ("gray", ":material/help:"),
+}
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -79,6 +86,10 @@ def show(page: Page) -> None:
                 )
                 if tile.beside:
                     st.caption(tile.beside)
+                if tile.status:
+                    color, icon = STATUS_BADGES[tile.status]
+                    st.badge(tile.status_text.capitalize(), icon=icon, color=color, help=tile.target)
+                    st.caption(tile.target)
     pending = []
     for chart in page.charts:
         if chart.wide:
@@ -94,7 +105,12 @@ def show(page: Page) -> None:
         st.plotly_chart(chart.figure, key=chart.key, config=PLOTLY_CONFIG, theme=None)
     for table in page.tables:
         st.subheader(table.title)
-        st.dataframe(table.frame, hide_index=True)
+        if table.frame.empty and table.empty:
+            st.caption(table.empty)
+        elif table.static:
+            st.table(table.frame, hide_index=True)
+        else:
+            st.dataframe(table.frame, hide_index=True)
 
 
 def _runner(module, marts: PublishedMarts, filters: Filters):

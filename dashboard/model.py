@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.data import ORG, PublishedMarts
+from orchestration.scorecard import STATUS_TEXT
 
 ORG_LABEL = "Organisation (all teams)"
 DEFAULT_MONTHS = 12
@@ -50,6 +51,12 @@ class Tile:
     help: str | None = None
     beside: str | None = None  # the organisation's value, shown under the team's
     trend: list[float] | None = None  # the months before, as a sparkline in the dashboard
+    status: str | None = None  # on_target, at_risk, off_target or no_data (marts.kpi_status)
+    target: str | None = None  # `Target ≥ 80 % · week of 2026-11-23`: the target and the period judged
+
+    @property
+    def status_text(self) -> str | None:
+        return STATUS_TEXT[self.status] if self.status else None
 
 
 @dataclass
@@ -63,6 +70,8 @@ class Chart:
 class Table:
     title: str
     frame: pd.DataFrame
+    empty: str | None = None  # said instead of an empty table
+    static: bool = False  # a short table shown whole (st.table), not a scrolling grid
 
 
 @dataclass

@@ -18,6 +18,7 @@ from plotly.offline import get_plotlyjs
 from dashboard.data import ORG, PublishedMarts
 from dashboard.model import Filters, Page, Tile, available_months, default_end, parse_period, teams
 from dashboard.views import PAGES
+from orchestration.scorecard import STATUS_MARK
 
 STYLE = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif;
@@ -39,6 +40,13 @@ section h2 { margin-top: 0; } .intro { color: #6b7280; margin-top: -8px; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; } .charts .wide { grid-column: 1 / -1; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; width: 100%; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 8px; text-align: left; } th { background: #f1f5f9; }
+.tile .status { display: inline-block; font-size: 12px; font-weight: 600; border-radius: 10px;
+                padding: 1px 8px; margin-top: 6px; }
+.status.on_target { background: #d1fae5; color: #065f46; }
+.status.at_risk { background: #fef3c7; color: #92400e; }
+.status.off_target { background: #fee2e2; color: #991b1b; }
+.status.no_data { background: #f1f5f9; color: #475569; }
+.tile .target { color: #6b7280; font-size: 12px; }
 footer { color: #6b7280; font-size: 12px; margin: 0 40px 32px; }
 """
 
@@ -55,6 +63,12 @@ def _tile(tile: Tile) -> str:
         )
         delta = f'<div class="delta {css}">{"▲" if up else "▼"} {html.escape(tile.delta)}</div>'
     beside = f'<div class="beside">{html.escape(tile.beside)}</div>' if tile.beside else ""
+    if tile.status:
+        beside += (
+            f'<div class="status {tile.status}">{STATUS_MARK[tile.status]} '
+            f"{html.escape(tile.status_text.capitalize())}</div>"
+            f'<div class="target">{html.escape(tile.target or "")}</div>'
+        )
     title = f' title="{html.escape(tile.help)}"' if tile.help else ""
     return (
         f'<div class="tile"{title}><div class="label">{html.escape(tile.label)}</div>'
@@ -85,7 +99,10 @@ def _section(anchor: str, page: Page) -> str:
     parts.append("</div>")
     for table in page.tables:
         parts.append(f"<h3>{html.escape(table.title)}</h3>")
-        parts.append(table.frame.to_html(index=False, na_rep="—", border=0, escape=True))
+        if table.frame.empty and table.empty:
+            parts.append(f'<p class="empty">{html.escape(table.empty)}</p>')
+        else:
+            parts.append(table.frame.to_html(index=False, na_rep="—", border=0, escape=True))
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -28,6 +28,7 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
+from dashboard.model import add_months
 from orchestration.cli import main
 from orchestration.env_file import NO_ENV_FILE
 from tests.conftest import PIPELINE_VARS
@@ -745,6 +746,7 @@ def test_scorecard_shows_one_team_and_month_in_days_with_the_change(good_run, us
             """
             select team_id, strftime(month_start, '%Y-%m') from marts.team_scorecard_monthly
             where throughput_change <> 0 and lead_time_p50_hours_change is not null
+                and team_id <> '__all__'
             order by month_start desc, team_id limit 1
             """
         ).fetchall()[0]
@@ -789,6 +791,44 @@ def test_scorecard_default_month_is_the_latest_complete_one(good_run):
         partial = load_scorecard(con, team, f"{latest:%Y-%m}", today=latest.replace(day=15))
     assert not partial.is_complete
     assert "PARTIAL: month under way" in render_scorecard(partial)
+
+
+def test_scorecard_shows_each_target_status_and_the_open_alerts_of_the_marts(good_run, use, capsys):
+    use(good_run)
+    with duckdb.connect(str(good_run.published), read_only=True) as con:
+        # A team with an open alert, in the latest complete month.
+        (team,) = con.execute("select min(team_id) from marts.kpi_alerts").fetchall()[0]
+        (month,) = con.execute(
+            "select max(month_start) from marts.team_scorecard_monthly where is_complete"
+        ).fetchall()[0]
+        alerts = con.execute(
+            "select rule, value, period_label from marts.kpi_alerts where team_id = ?", [team]
+        ).fetchall()
+        statuses = {}
+        for kpi in ("throughput", "on_time_rate", "response_rate", "enps", "completion_rate"):
+            # The latest complete period that began in or before the month.
+            rows = con.execute(
+                "select status, period_label from marts.kpi_status where team_id = ? and kpi = ? "
+                "and is_complete and period_start < ? order by period_start desc limit 1",
+                [team, kpi, add_months(month, 1)],
+            ).fetchall()
+            statuses[kpi] = rows[0]
+    assert main(["scorecard", "--team", team, "--month", f"{month:%Y-%m}"]) == 0
+    out = capsys.readouterr().out
+    words = {"on_target": "on target", "at_risk": "at risk", "off_target": "off target", "no_data": "no data"}
+    for label, kpi in (
+        ("Throughput", "throughput"),
+        ("On-time rate", "on_time_rate"),
+        ("Survey response rate", "response_rate"),
+        ("eNPS", "enps"),
+        ("Action completion rate", "completion_rate"),
+    ):
+        status, period = statuses[kpi]
+        assert f" {words[status]} ({period})" in _kpi_line(out, label), (label, status)
+    assert alerts and f"Open alerts ({len(alerts)})" in out
+    for rule, value, period in alerts:
+        line = next(line for line in out.splitlines() if f"(rule {rule}," in line)
+        assert period in line and (f"{value:.1f}" in line or f"{value * 100:.0f} %" in line), line
 
 
 def test_scorecard_unknown_team_or_month_lists_the_valid_ones(good_run, use, capsys):

@@ -238,3 +238,67 @@ def test_the_organisation_sees_a_small_team_wave_as_hidden_never_as_zero(dashboa
         cells = [t.text for t in driver.find_elements(By.CSS_SELECTOR, ".js-plotly-plot text")]
         assert cells.count("hidden: fewer than 5 respondents") == 3 * suppressed
         save_full_page(driver, OUTPUT / "dashboard" / "satisfaction-organisation.png")
+
+
+# Tiles judged against a target, by their label, and their KPI in marts.kpi_status.
+TARGET_TILES = {
+    "Throughput": "throughput",
+    "On time": "on_time_rate",
+    "Satisfaction": "satisfaction_score",
+    "eNPS": "enps",
+    "Response rate": "response_rate",
+    "Action completion": "completion_rate",
+}
+STATUS_WORDS = {
+    "on_target": "On target",
+    "at_risk": "At risk",
+    "off_target": "Off target",
+    "no_data": "No data",
+}
+
+
+def test_the_scorecard_shows_the_marts_target_statuses_and_open_alerts(dashboard, published_demo, period):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = dashboard
+    start, end = period
+    published = published_demo.published
+    # A team with an open alert when the demo raised any, so the list is what is checked.
+    ((team,),) = _query(published, "select coalesce(min(team_id), ?) from marts.kpi_alerts", [TEAM])
+    expected = {}
+    for label, kpi in TARGET_TILES.items():
+        # The latest complete period begun by the month's end.
+        rows = _query(
+            published,
+            "select status from marts.kpi_status where team_id = ? and kpi = ? and is_complete "
+            "and period_start < ? order by period_start desc limit 1",
+            [team, kpi, add_months(end, 1)],
+        )
+        expected[label] = STATUS_WORDS[rows[0][0]]
+    alerts = _query(published, "select rule, period_label from marts.kpi_alerts where team_id = ?", [team])
+    with chromium(f"{WIDTH},1800") as driver:
+        driver.get(f"{base}/?team={team}&period={start:%Y-%m}..{end:%Y-%m}")
+        WebDriverWait(driver, RENDER_TIMEOUT, poll_frequency=0.2).until(
+            lambda d: (
+                d.find_elements(By.CSS_SELECTOR, '[data-testid="stTable"]')
+                or "No open alerts." in d.find_element(By.TAG_NAME, "body").text
+            )
+        )
+        shown = {}
+        for column in driver.find_elements(By.CSS_SELECTOR, ".stColumn"):  # a class, not a testid
+            labels = column.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]')
+            if labels and labels[0].text.strip() in TARGET_TILES:
+                shown[labels[0].text.strip()] = column.text
+        page = driver.find_element(By.TAG_NAME, "body").text
+        save_full_page(driver, SCREENSHOTS / "dashboard-scorecard-targets.png")
+    assert set(shown) == set(TARGET_TILES)
+    for label, word in expected.items():
+        assert word in shown[label], (label, word, shown[label])
+        assert "Target ≥" in shown[label] or "Target ≤" in shown[label], label
+    if alerts:
+        assert f"Open alerts ({len(alerts)})" in page
+        for rule, period_label in alerts:
+            assert rule in page and period_label in page, rule
+    else:
+        assert "No open alerts." in page

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.data import ORG, PublishedMarts
-from dashboard.model import Filters, available_months, default_end, parse_period, teams
+from dashboard.model import Filters, add_months, available_months, default_end, parse_period, teams
 from dashboard.report import build_report
 from dashboard.views import PAGES
 
@@ -91,6 +91,27 @@ def test_the_report_holds_every_chart_of_every_page(team_report, published_demo)
             assert re.search(rf'Plotly\.newPlot\(\s*"chart-{chart.key}"', text), chart.key
         for tile in page.tiles:
             assert f'<div class="value">{tile.value}</div>' in text, (module.TITLE, tile.label)
+
+
+def test_the_report_shows_the_marts_target_statuses_and_open_alerts(team_report, published_demo):
+    text = team_report.read_text(encoding="utf-8")
+    marts = PublishedMarts(published_demo.published)
+    end = _filters(marts, "payments").end
+    # eNPS against its target: the latest complete wave begun by the month's end, queried here.
+    (status,) = marts.frame(
+        "select status from kpi_status where team_id = 'payments' and kpi = 'enps' and is_complete "
+        "and period_start < ? order by period_start desc limit 1",
+        [add_months(end, 1)],
+    )["status"]
+    words = {"on_target": "On target", "at_risk": "At risk", "off_target": "Off target", "no_data": "No data"}
+    tile = re.search(r'<div class="label">eNPS</div>.*?</div></div>', text, re.S)
+    assert tile and f'<div class="status {status}">' in tile[0] and words[status] in tile[0]
+    alerts = marts.frame("select rule from kpi_alerts where team_id = 'payments'")
+    if alerts.empty:
+        assert "No open alerts." in text
+    else:
+        assert f"<h3>Open alerts ({len(alerts)})</h3>" in text
+        assert all(f"<td>{rule}</td>" in text for rule in alerts["rule"])
 
 
 def test_the_report_fetches_nothing_from_the_network(team_report):

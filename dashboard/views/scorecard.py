@@ -6,7 +6,15 @@ import pandas as pd
 
 from dashboard import charts
 from dashboard.data import ORG, PublishedMarts
-from dashboard.model import Chart, Filters, Page, Tile, add_months, days, number, percent, signed
+from dashboard.model import Chart, Filters, Page, Table, Tile, add_months, days, number, percent, signed
+from orchestration.scorecard import (
+    LATEST_STATUSES,
+    OPEN_ALERTS,
+    STATUS_TEXT,
+    kpi_unit,
+    period_name,
+    target_text,
+)
 
 TITLE = "Scorecard"
 ICON = ":material/speed:"
@@ -85,6 +93,10 @@ KPIS = (
         "Median age of the improvement actions still open at the month's end.",
     ),
 )
+# The tiles judged against a target in marts.kpi_status (same KPI, its own period).
+TARGET_KPIS = {"throughput", "on_time_rate", "satisfaction_score", "enps", "response_rate", "completion_rate"}
+# kpi_unit's units as the dashboard writes them.
+UNIT_FORMATS = {"share": percent, "days": days, "count": number, "score": lambda v: number(v, 1)}
 TREND_KPIS = (
     ("throughput", "Throughput (items)", None),
     ("cycle_time_p50_days", "Cycle time p50 (days)", ".1f"),
@@ -115,11 +127,68 @@ def load(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
     return frame
 
 
-def tiles(frame: pd.DataFrame, filters: Filters) -> list[Tile]:
+def statuses(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
+    """Each KPI's latest period begun by the month's end, from marts.kpi_status (none without it)."""
+    if not marts.has("kpi_status"):
+        return pd.DataFrame(columns=["kpi"])
+    return marts.frame(LATEST_STATUSES, [filters.team_id, filters.until])
+
+
+def alerts(marts: PublishedMarts, filters: Filters) -> pd.DataFrame:
+    """The open alerts (marts.kpi_alerts) of the team, or of every team for the organisation."""
+    if not marts.has("kpi_alerts"):
+        return pd.DataFrame(columns=["kpi"])
+    return marts.frame(OPEN_ALERTS, [filters.team_id, filters.team_id])
+
+
+def _judged(row: dict, fmt) -> str:
+    return f"Target {target_text(row['direction'], fmt(row['target']))} · {period_name(row)}" + (
+        "" if row["is_complete"] else " (partial)"
+    )
+
+
+def targets_table(judged: pd.DataFrame) -> Table:
+    rows = []
+    for row in judged.to_dict("records"):
+        fmt = UNIT_FORMATS[kpi_unit(row["kpi"])]
+        rows.append(
+            {
+                "KPI": row["kpi"],
+                "period": period_name(row) + ("" if row["is_complete"] else " (partial)"),
+                "value": fmt(row["value"]),
+                "target": target_text(row["direction"], fmt(row["target"])),
+                "status": STATUS_TEXT[row["status"]],
+                "items": row["sample_size"],
+                "trend": row["trend"],
+            }
+        )
+    return Table("Targets", pd.DataFrame(rows), empty="No KPI with a target.", static=True)
+
+
+def alerts_table(open_now: pd.DataFrame, filters: Filters) -> Table:
+    rows = []
+    for row in open_now.to_dict("records"):
+        fmt = UNIT_FORMATS[kpi_unit(row["kpi"])]
+        rows.append(
+            {
+                **({"team": row["team_id"]} if filters.is_org else {}),
+                "KPI": row["kpi"],
+                "rule": row["rule"],
+                "period": period_name(row),
+                "value": fmt(row["value"]),
+                "baseline": fmt(row["baseline"]),
+                "items": row["sample_size"],
+            }
+        )
+    return Table(f"Open alerts ({len(rows)})", pd.DataFrame(rows), empty="No open alerts.", static=True)
+
+
+def tiles(frame: pd.DataFrame, filters: Filters, judged: pd.DataFrame | None = None) -> list[Tile]:
     month = pd.Timestamp(filters.end)
     own = "org" if filters.is_org else "team"
     team = frame[(frame["who"] == own) & (frame["month_start"] == month)]
     org = frame[(frame["who"] == "org") & (frame["month_start"] == month)]
+    by_kpi = {} if judged is None else {row["kpi"]: row for row in judged.to_dict("records")}
     result = []
     for column, label, kind, direction, help_text in KPIS:
         fmt, change_fmt = KINDS[kind]
@@ -132,9 +201,11 @@ def tiles(frame: pd.DataFrame, filters: Filters) -> list[Tile]:
         if change is not None and pd.notna(change) and change == 0:
             direction = "off"  # no change: no green or red arrow
         trend = frame[frame["who"] == own][column].dropna().tolist() if column in frame else []
-        result.append(
-            Tile(label, fmt(value), change_fmt(change), direction, help_text, beside, trend or None)
-        )
+        tile = Tile(label, fmt(value), change_fmt(change), direction, help_text, beside, trend or None)
+        status = by_kpi.get(column) if column in TARGET_KPIS else None
+        if status is not None:
+            tile.status, tile.target = status["status"], _judged(status, fmt)
+        result.append(tile)
     return result
 
 
@@ -143,16 +214,20 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
     page = Page(
         title=f"{filters.team_label} · {filters.end:%B %Y}",
         intro="The headline KPI of each area for the month, its change since the month before "
-        "(arrow: green is better, red is worse) and the organisation's figure beside it.",
+        "(arrow: green is better, red is worse) and the organisation's figure beside it. A KPI with "
+        "a target shows its status in its latest period begun by the month's end (week, survey wave "
+        "or month); the team's open alerts and every target follow the chart.",
     )
     current = frame[frame["month_start"] == pd.Timestamp(filters.end)]
     if current.empty:
         page.notes.append(f"No scorecard row for {filters.team_label} in {filters.end:%B %Y}.")
     elif "is_complete" in current and not current["is_complete"].astype(bool).all():
         page.notes.append(f"{filters.end:%B %Y} is still under way: its figures are partial.")
-    page.tiles = tiles(frame, filters)
+    judged = statuses(marts, filters)
+    page.tiles = tiles(frame, filters, judged)
     shown = frame[frame["month_start"] >= pd.Timestamp(filters.start)]
     page.charts.append(
         Chart("kpi_trends", charts.kpi_trends(shown, TREND_KPIS, filters.team_label), wide=True)
     )
+    page.tables += [alerts_table(alerts(marts, filters), filters), targets_table(judged)]
     return page
