@@ -20,6 +20,15 @@ from ingestion.config import ConfigError
 from orchestration.defs.sensors import WEBHOOK_VAR, AlertDeliveryError, post_alert
 
 SMTP_PREFIX = "PRODUCTOPS_SMTP_"
+# Each setting by its full name, so a search for it finds where it is read.
+SMTP_VARIABLES = {
+    "HOST": "PRODUCTOPS_SMTP_HOST",
+    "PORT": "PRODUCTOPS_SMTP_PORT",
+    "USER": "PRODUCTOPS_SMTP_USER",
+    "PASSWORD": "PRODUCTOPS_SMTP_PASSWORD",
+    "FROM": "PRODUCTOPS_SMTP_FROM",
+    "TO": "PRODUCTOPS_SMTP_TO",
+}
 TIMEOUT_VAR = "PRODUCTOPS_NOTIFY_TIMEOUT_SECONDS"
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
@@ -118,7 +127,7 @@ def channels_from_env(env: Mapping[str, str]) -> list[Channel]:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ConfigError(f"{WEBHOOK_VAR} must be an http(s) URL")
         channels.append(WebhookChannel(url, timeout))
-    smtp = {key: env.get(SMTP_PREFIX + key, "").strip() for key in ("HOST", "PORT", "USER", "FROM", "TO")}
+    smtp = {key: env.get(SMTP_VARIABLES[key], "").strip() for key in ("HOST", "PORT", "USER", "FROM", "TO")}
     if smtp["HOST"]:
         missing = [SMTP_PREFIX + key for key in ("FROM", "TO") if not smtp[key]]
         if missing:
@@ -134,7 +143,7 @@ def channels_from_env(env: Mapping[str, str]) -> list[Channel]:
                 sender=smtp["FROM"],
                 recipients=tuple(a.strip() for a in smtp["TO"].split(",") if a.strip()),
                 user=smtp["USER"] or None,
-                password=env.get(SMTP_PREFIX + "PASSWORD") or None,
+                password=env.get(SMTP_VARIABLES["PASSWORD"]) or None,
                 timeout=timeout,
             )
         )
