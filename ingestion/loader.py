@@ -6,7 +6,9 @@ nothing else issues DML against it. Its operations:
 `land(source, stream, pages)`
     API pages (and any source that builds `Page`s: survey exports). A batch
     of pages lands per transaction: rows merged on their table's primary key
-    (the latest version wins), rejected records quarantined in
+    (the latest version wins; a row re-landed unchanged keeps its `_loaded_at`
+    and `_run_id`, so only changed rows look new to incremental models),
+    rejected records quarantined in
     `raw.rejected_records`, stream cursors advanced in `raw.load_state`,
     earlier rows a page `replaces` deleted first, and the files a page
     completes recorded in `raw.loaded_files`, all in one DuckDB transaction.
@@ -186,6 +188,7 @@ class RawLoader:
         self.started_at = datetime.now(UTC)
         self.stats: dict[tuple[str, str], StreamStats] = {}
         self._keys: dict[str, list[str]] = {}
+        self._columns: dict[str, list[str]] = {}
         self._depth = 0
         ensure_raw_schema(con)
 
@@ -318,9 +321,21 @@ class RawLoader:
         arrays = [[_as_text(row[c]) for row in latest.values()] for c in columns]
         unnests = ", ".join(f"unnest(${i + 1}::varchar[]) as {c}" for i, c in enumerate(columns))
         n = len(columns)
+        # A row re-landed unchanged (the overlap window of an incremental
+        # extract) keeps its _loaded_at and _run_id: incremental dbt models
+        # reprocess only what changed, and a run with no new data leaves the
+        # marts byte-identical. A changed row, or one flagged deleted, is
+        # replaced whole, unlisted columns back to their defaults. Content is
+        # every column but the `_` bookkeeping (_source_url: the same entity
+        # may come from another page).
+        updated = [c for c in self._table_columns(table) if c not in keys]
+        content = [c for c in updated if not c.startswith("_")]
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
+        changed = " or ".join(f"{table}.{c} is distinct from excluded.{c}" for c in content) or "false"
         self.con.execute(
-            f"insert or replace into {RAW_SCHEMA}.{table} ({', '.join(columns)}, _loaded_at, _run_id)"
-            f" select *, ${n + 1}, ${n + 2} from (select {unnests})",
+            f"insert into {RAW_SCHEMA}.{table} ({', '.join(columns)}, _loaded_at, _run_id)"
+            f" select *, ${n + 1}, ${n + 2} from (select {unnests})"
+            f" on conflict ({', '.join(keys)}) do update set {assignments} where {changed}",
             [*arrays, now, self.run_id],
         )
 
@@ -329,6 +344,12 @@ class RawLoader:
         if keys is None:
             keys = self._keys[table] = _primary_key(self.con, table)
         return keys
+
+    def _table_columns(self, table: str) -> list[str]:
+        columns = self._columns.get(table)
+        if columns is None:
+            columns = self._columns[table] = _columns(self.con, table)
+        return columns
 
     # -- whole files -------------------------------------------------------------
     def replace_file(

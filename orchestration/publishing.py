@@ -2,12 +2,8 @@
 
 Readers (BI tools, analysts' CLIs, notebooks) open a published copy, never
 the file the pipeline writes: they can hold it open for as long as they like
-without blocking a run. A run builds the new copy under a temporary name next
-to the old one and renames it over it: a rename is atomic and leaves a reader
-that holds the old file open on the old file (POSIX keeps an open file's
-contents until it is closed), so a reader sees the previous complete state or
-the new one, never a half-built one. The pipeline never opens the published
-file itself, so a reader's lock never stands in its way.
+without blocking a run. The pipeline never opens the published file itself,
+so a reader's lock never stands in its way.
 
 Every reader must be able to open the copy: it is written in DuckDB's oldest
 storage format that DuckDB 2.0 can write (readable by DuckDB 1.0 and later,
@@ -16,12 +12,22 @@ it carries the marts' descriptions (dbt's YAML, persisted as comments in the
 pipeline's file) as table and column comments, and in each Parquet file's
 key-value metadata.
 
-The Parquet exports are one set, swapped as one: each publish writes every
-mart into a new hidden folder `.parquet-<time>-<id>/`, then points the
-symlink `parquet` at it with one rename. `<mart>.parquet` beside the DuckDB
-file is a fixed symlink through `parquet/`, so old paths keep working, and a
-crash leaves `parquet` on the old complete set or the new one, never a mix.
-The previous set stays until the next publish, for readers still on it.
+The DuckDB copy and the Parquet exports are one set, swapped as one: each
+publish writes the DuckDB file and every mart's Parquet file into a new
+hidden folder `.published-<time>-<id>/`, then points the symlink `current`
+at it with one rename, the only switch. Every reader's path is a fixed
+symlink through it: `productops.duckdb` -> `current/productops.duckdb`,
+`parquet` -> `current`, `<mart>.parquet` -> `parquet/<mart>.parquet`. A
+rename is atomic, so a reader (or a crash at any moment) sees the old
+complete set or the new one, never a new DuckDB file beside old Parquet
+files; a reader holding an old file open keeps reading it (POSIX keeps an
+open file's contents until it is closed). The previous set stays until the
+next publish, for readers still on it.
+
+The first publish onto an older layout (a real `productops.duckdb`, `parquet`
+the swapped link) turns those into the fixed links just after the switch;
+a crash in that moment leaves one of them on the old set until the next
+publish.
 """
 
 from __future__ import annotations
@@ -54,8 +60,11 @@ def published_record_path(published: Path) -> Path:
     return published.parent / PUBLISHED_RECORD_NAME
 
 
+CURRENT_LINK = "current"
 PARQUET_LINK = "parquet"
-PARQUET_SET_PREFIX = ".parquet-"
+PUBLISHED_SET_PREFIX = ".published-"
+# Sets of the layout before the DuckDB file joined them (swapped through `parquet`).
+LEGACY_SET_PREFIX = ".parquet-"
 
 
 @dataclass(frozen=True)
@@ -126,10 +135,6 @@ def _parquet_metadata(descriptions: Descriptions) -> str:
     return "{" + ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in entries.items()) + "}"
 
 
-def _tmp(final: Path) -> Path:
-    return final.with_name(f".{final.name}.{os.getpid()}{TMP_SUFFIX}")
-
-
 def _remove_stale_tmp_files(folder: Path, names: Iterable[str]) -> None:
     """Temporary files a crashed publish left behind (never the published ones)."""
     for name in names:
@@ -139,61 +144,60 @@ def _remove_stale_tmp_files(folder: Path, names: Iterable[str]) -> None:
 
 def publish_marts(con: duckdb.DuckDBPyConnection, target: Path, tables: list[str] | None = None) -> Published:
     """Copy the marts (all of schema marts, or `tables`) into a fresh DuckDB file and
-    one Parquet file each, then swap them in.
+    one Parquet file each, in a new set, then switch readers to it.
 
-    Nothing at `target` changes until every new file is complete; a failure
+    Nothing readers see changes until every new file is complete; a failure
     before that leaves the published files exactly as they were.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tables = sorted(tables) if tables is not None else mart_tables(con)
     parquet = {table: target.parent / f"{table}.parquet" for table in tables}
-    _remove_stale_tmp_files(target.parent, [target.name, PARQUET_LINK, *(p.name for p in parquet.values())])
-    staged = [(_tmp(target), target)]
-    rows: dict[str, int] = {}
+    # Links half-made by a crashed publish (and files of the older layout's).
+    stale = [target.name, CURRENT_LINK, PARQUET_LINK, *(p.name for p in parquet.values())]
+    _remove_stale_tmp_files(target.parent, stale)
     descriptions = {table: mart_descriptions(con, table) for table in tables}
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    new_set = target.parent / f"{PUBLISHED_SET_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
+    new_set.mkdir()
     try:
-        staging_db = staged[0][0]
-        con.execute(f"attach '{staging_db}' as publish_target (storage_version '{STORAGE_VERSION}')")
-        try:
-            con.execute(f"create schema publish_target.{MARTS_SCHEMA}")
-            for table in tables:
-                source, copy = f"{MARTS_SCHEMA}.{table}", f"publish_target.{MARTS_SCHEMA}.{table}"
-                con.execute(f"create table {copy} as select * from {source}")
-                for statement in _comment_statements(copy, descriptions[table]):
-                    con.execute(statement)
-                rows[table] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
-            # Everything into the file itself: a reader must not need a WAL.
-            con.execute("checkpoint publish_target")
-        finally:
-            con.execute("detach publish_target")
-        parquet_set = _write_parquet_set(con, target.parent, descriptions)
-        # Every file is complete before the first rename; each rename is atomic.
-        os.replace(staging_db, target)
-        _swap_parquet_set(target.parent, parquet_set, tables)
-    finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-            tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+        rows = _write_database(con, new_set / target.name, descriptions)
+        _write_parquet_files(con, new_set, descriptions)
+    except BaseException:
+        shutil.rmtree(new_set, ignore_errors=True)
+        raise
+    _switch_to(new_set, target, tables)
     return Published(database=target, parquet=parquet, rows=rows)
 
 
-def _write_parquet_set(con: duckdb.DuckDBPyConnection, folder: Path, descriptions: dict) -> Path:
-    """Every mart (`descriptions` maps each to its descriptions) into a new hidden folder."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    parquet_set = folder / f"{PARQUET_SET_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
-    parquet_set.mkdir()
+def _write_database(con: duckdb.DuckDBPyConnection, path: Path, descriptions: dict) -> dict[str, int]:
+    """The marts, with their descriptions as comments, into a new DuckDB file; their row counts."""
+    rows: dict[str, int] = {}
+    con.execute(f"attach '{path}' as publish_target (storage_version '{STORAGE_VERSION}')")
     try:
+        con.execute(f"create schema publish_target.{MARTS_SCHEMA}")
         for table, described in descriptions.items():
-            path = parquet_set / f"{table}.parquet"
-            metadata = _parquet_metadata(described)
-            con.execute(
-                f"copy {MARTS_SCHEMA}.{table} to '{path}'"
-                f" (format parquet, compression zstd, kv_metadata {metadata})"
-            )
-    except BaseException:
-        shutil.rmtree(parquet_set, ignore_errors=True)
-        raise
-    return parquet_set
+            source, copy = f"{MARTS_SCHEMA}.{table}", f"publish_target.{MARTS_SCHEMA}.{table}"
+            con.execute(f"create table {copy} as select * from {source}")
+            for statement in _comment_statements(copy, described):
+                con.execute(statement)
+            rows[table] = con.execute(f"select count(*) from {copy}").fetchall()[0][0]
+        # Everything into the file itself: a reader must not need a WAL.
+        con.execute("checkpoint publish_target")
+    finally:
+        con.execute("detach publish_target")
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    return rows
+
+
+def _write_parquet_files(con: duckdb.DuckDBPyConnection, folder: Path, descriptions: dict) -> None:
+    """Every mart (`descriptions` maps each to its descriptions) into `folder`."""
+    for table, described in descriptions.items():
+        path = folder / f"{table}.parquet"
+        metadata = _parquet_metadata(described)
+        con.execute(
+            f"copy {MARTS_SCHEMA}.{table} to '{path}'"
+            f" (format parquet, compression zstd, kv_metadata {metadata})"
+        )
 
 
 def _replace_with_symlink(path: Path, points_to: str) -> None:
@@ -204,20 +208,31 @@ def _replace_with_symlink(path: Path, points_to: str) -> None:
     os.replace(tmp, path)
 
 
-def _swap_parquet_set(folder: Path, parquet_set: Path, tables: list[str]) -> None:
-    """Point `parquet` at the new set (one rename), give each mart its stable path, drop older sets."""
-    link = folder / PARQUET_LINK
-    if link.is_dir() and not link.is_symlink():
-        # A copy that followed the symlink (cp -rL): set the folder aside as an old set.
-        link.rename(folder / f"{PARQUET_SET_PREFIX}copied-{uuid.uuid4().hex[:8]}")
-    previous = os.readlink(link) if link.is_symlink() else None
-    _replace_with_symlink(link, parquet_set.name)
-    for table in tables:
-        stable = folder / f"{table}.parquet"
-        if not (stable.is_symlink() and os.readlink(stable) == f"{PARQUET_LINK}/{table}.parquet"):
-            _replace_with_symlink(stable, f"{PARQUET_LINK}/{table}.parquet")
-    # Older sets, and the half-written set of a crashed publish, go; the previous stays for its readers.
-    keep = {parquet_set.name, previous}
-    for old in folder.glob(f"{PARQUET_SET_PREFIX}*"):
+def _link_target(path: Path) -> str | None:
+    return os.readlink(path) if path.is_symlink() else None
+
+
+def _switch_to(new_set: Path, target: Path, tables: list[str]) -> None:
+    """Point `current` at `new_set` (one rename), make every reader's path a fixed link
+    through it where it is not one yet, and drop sets older than the previous one."""
+    folder = target.parent
+    parquet_link = folder / PARQUET_LINK
+    for link in (folder / CURRENT_LINK, parquet_link):
+        if link.is_dir() and not link.is_symlink():
+            # A copy that followed the symlinks (cp -rL): set the folder aside as an old set.
+            link.rename(folder / f"{PUBLISHED_SET_PREFIX}copied-{uuid.uuid4().hex[:8]}")
+    # Sets readers may still be on: the one `current` leaves, and on the older layout the one `parquet` did.
+    keep = {new_set.name, _link_target(folder / CURRENT_LINK), _link_target(parquet_link)}
+    _replace_with_symlink(folder / CURRENT_LINK, new_set.name)  # the switch
+    fixed = {
+        target: f"{CURRENT_LINK}/{target.name}",
+        parquet_link: CURRENT_LINK,
+        **{folder / f"{table}.parquet": f"{PARQUET_LINK}/{table}.parquet" for table in tables},
+    }
+    for path, points_to in fixed.items():
+        if _link_target(path) != points_to:
+            _replace_with_symlink(path, points_to)  # over a real file too: its readers keep it open
+    # Half-written sets of crashed publishes go too.
+    for old in [*folder.glob(f"{PUBLISHED_SET_PREFIX}*"), *folder.glob(f"{LEGACY_SET_PREFIX}*")]:
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)

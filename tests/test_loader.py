@@ -200,3 +200,49 @@ def test_operations_join_a_callers_transaction(con):
         loader.land_page("okta", Page("p1", rows={"okta_system_log": [_event("a")]}))
         raise RuntimeError("the caller's own bookkeeping failed")
     assert con.execute("select count(*) from raw.okta_system_log").fetchall() == [(0,)]
+
+
+def _linear(issue_id: str, title: str = "t") -> dict:
+    return {
+        "issue_id": issue_id,
+        "identifier": f"ENG-{issue_id}",
+        "team_key": "ENG",
+        "updated_at": "2026-05-01T10:00:00Z",
+        "payload": {"title": title},
+    }
+
+
+def test_a_row_relanded_unchanged_keeps_its_loaded_at_and_a_changed_one_gets_a_new_one(con):
+    RawLoader(con, "run-1").land_page(
+        "linear", Page("p1", rows={"linear_issues": [_linear("1"), _linear("2"), _linear("3")]})
+    )
+    con.execute("update raw.linear_issues set is_deleted = true, deleted_at = now() where issue_id = '3'")
+    first = dict(con.execute("select issue_id, _loaded_at from raw.linear_issues").fetchall())
+
+    # The overlap window of the next run: one row as it was, one edited, one listed again, one new.
+    relanded = [_linear("1"), _linear("2", title="edited"), _linear("3"), _linear("4")]
+    RawLoader(con, "run-2").land_page("linear", Page("p1", rows={"linear_issues": relanded}))
+    after = {
+        issue_id: (loaded_at, run_id, title, deleted)
+        for issue_id, loaded_at, run_id, title, deleted in con.execute(
+            "select issue_id, _loaded_at, _run_id, payload->>'title', is_deleted from raw.linear_issues"
+        ).fetchall()
+    }
+    assert after["1"] == (first["1"], "run-1", "t", False)
+    assert after["2"][1:] == ("run-2", "edited", False) and after["2"][0] > first["2"]
+    # Flagged deleted and listed again: replaced whole, so restored with a new _loaded_at.
+    assert after["3"][1:] == ("run-2", "t", False) and after["3"][0] > first["3"]
+    assert after["4"][1] == "run-2"
+
+
+def test_a_page_replacing_earlier_rows_can_land_them_again_unchanged(con):
+    loader = RawLoader(con, "run-1")
+    loader.land_page("okta", Page("p1", rows={"okta_system_log": [_event("a"), _event("b")]}))
+    # Deleted then re-inserted in one transaction: the merge sees no conflict for "a".
+    again = Page(
+        "p2",
+        rows={"okta_system_log": [_event("a")]},
+        replaces={"okta_system_log": ("event_uuid", ["a", "b"])},
+    )
+    RawLoader(con, "run-2").land_page("okta", again)
+    assert con.execute("select event_uuid, _run_id from raw.okta_system_log").fetchall() == [("a", "run-2")]

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -71,6 +72,7 @@ def test_publish_writes_every_mart_and_replaces_the_file_past_a_reader(warehouse
     published = publish_marts(warehouse, target)
     assert published.rows == {"items": 3, "teams": 1}
     assert sorted(p.name for p in target.parent.iterdir() if not p.name.startswith(".")) == [
+        "current",
         "items.parquet",
         "parquet",
         "productops.duckdb",
@@ -116,6 +118,56 @@ def test_a_published_folder_copied_without_its_symlinks_publishes_again(warehous
     publish_marts(warehouse, copy)
     assert (copy.parent / "parquet").is_symlink() and (copy.parent / "items.parquet").is_symlink()
     assert duckdb.sql(f"select count(*) from '{copy.parent / 'items.parquet'}'").fetchall() == [(4,)]
+
+
+def test_one_link_switches_the_duckdb_file_and_the_parquet_files_together(warehouse, tmp_path):
+    target = tmp_path / "published" / "productops.duckdb"
+    publish_marts(warehouse, target)
+    folder = target.parent
+    first_set = os.readlink(folder / "current")
+    assert first_set.startswith(".published-")
+    assert sorted(p.name for p in (folder / first_set).iterdir()) == [
+        "items.parquet",
+        "productops.duckdb",
+        "teams.parquet",
+    ]
+    fixed = {
+        "productops.duckdb": "current/productops.duckdb",
+        "parquet": "current",
+        "items.parquet": "parquet/items.parquet",
+    }
+    assert {name: os.readlink(folder / name) for name in fixed} == fixed
+
+    warehouse.execute("insert into marts.items values (3)")
+    publish_marts(warehouse, target)
+    # Only `current` moved; the previous set stays for its readers.
+    assert {name: os.readlink(folder / name) for name in fixed} == fixed
+    assert os.readlink(folder / "current") != first_set and (folder / first_set).is_dir()
+    with duckdb.connect(str(target), read_only=True) as con:
+        assert con.execute("select count(*) from marts.items").fetchall() == [(4,)]
+    publish_marts(warehouse, target)
+    assert not (folder / first_set).exists()
+
+
+def test_the_older_layout_becomes_fixed_links_keeping_its_last_set_for_readers(warehouse, tmp_path):
+    """A real DuckDB file and `parquet` the swapped link, as publishes before the one switch left them."""
+    folder = tmp_path / "published"
+    (folder / ".parquet-old").mkdir(parents=True)
+    (folder / ".parquet-older").mkdir()
+    warehouse.execute(f"copy marts.items to '{folder / '.parquet-old' / 'items.parquet'}' (format parquet)")
+    (folder / "parquet").symlink_to(".parquet-old")
+    (folder / "items.parquet").symlink_to("parquet/items.parquet")
+    shutil.copy(tmp_path / "productops.duckdb", folder / "productops.duckdb")
+    warehouse.execute("insert into marts.items values (3)")
+
+    publish_marts(warehouse, folder / "productops.duckdb")
+
+    assert os.readlink(folder / "productops.duckdb") == "current/productops.duckdb"
+    assert os.readlink(folder / "parquet") == "current"
+    assert duckdb.sql(f"select count(*) from '{folder / 'items.parquet'}'").fetchall() == [(4,)]
+    with duckdb.connect(str(folder / "productops.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.items").fetchall() == [(4,)]
+    assert (folder / ".parquet-old").is_dir() and not (folder / ".parquet-older").exists()
 
 
 def test_temporary_files_of_a_crashed_publish_are_cleared(warehouse, tmp_path):

@@ -1,4 +1,5 @@
-"""A publish killed at any moment leaves the old Parquet set or the new one, never a mix.
+"""A publish killed at any moment leaves the old set (DuckDB file and Parquet files) or
+the new one, never a mix.
 
 A real child process publishes version after version of 12 marts; the test kills it
 with SIGKILL at several moments and reads what a reader would find.
@@ -40,12 +41,14 @@ while True:
 
 
 def read_set(folder) -> set[int]:
-    """The versions a reader finds across every mart's stable path."""
+    """The versions a reader finds across every mart's stable paths, DuckDB and Parquet."""
     versions = set()
-    for i in range(TABLES):
-        path = folder / f"t{i:02d}.parquet"
-        rows = duckdb.sql(f"select distinct version from '{path}'").fetchall()
-        versions |= {v for (v,) in rows}
+    with duckdb.connect(str(folder / "productops.duckdb"), read_only=True) as con:
+        for i in range(TABLES):
+            path = folder / f"t{i:02d}.parquet"
+            rows = duckdb.sql(f"select distinct version from '{path}'").fetchall()
+            rows += con.execute(f"select distinct version from marts.t{i:02d}").fetchall()
+            versions |= {v for (v,) in rows}
     return versions
 
 
@@ -74,12 +77,13 @@ def test_a_publish_killed_midway_leaves_one_whole_set(tmp_path):
         (version,) = versions
         assert version >= done
         seen_versions.append(version)
-        link = os.readlink(target.parent / "parquet")
+        link = os.readlink(target.parent / "current")
         assert sorted(p.name for p in (target.parent / link).iterdir()) == [
-            f"t{i:02d}.parquet" for i in range(TABLES)
+            "productops.duckdb",
+            *(f"t{i:02d}.parquet" for i in range(TABLES)),
         ]
         first = version + 100  # the next child's versions tell its sets apart
     assert seen_versions == sorted(seen_versions)
     # Half-written sets of killed publishes are cleared by the next publish: at most the
     # current set, the previous one and one killed mid-write remain.
-    assert len(list(target.parent.glob(".parquet-*"))) <= 3
+    assert len(list(target.parent.glob(".published-*"))) <= 3

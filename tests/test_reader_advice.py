@@ -16,17 +16,17 @@ def _publish(version: int, tmp_path):
     return tmp_path / "published" / "productops.duckdb"
 
 
-def test_reconnecting_while_another_connection_is_open_reads_the_old_run(tmp_path):
+def test_a_new_connection_reads_the_new_run_while_an_open_one_keeps_the_old(tmp_path):
     published = _publish(1, tmp_path)
     held = duckdb.connect(str(published), read_only=True)
     try:
         _publish(2, tmp_path)
-        # The cached instance: the old numbers.
+        # The path is a link the publish moved: a new connection resolves it to the new file.
         with duckdb.connect(str(published), read_only=True) as again:
-            assert again.execute("select version from marts.items").fetchall() == [(1,)]
-        # Another configuration is refused while the first connection is open.
-        with pytest.raises(duckdb.ConnectionException, match="different configuration"):
-            duckdb.connect(str(published), read_only=True, config={"threads": 1})
+            assert again.execute("select version from marts.items").fetchall() == [(2,)]
+            # Another configuration is refused while a connection to that file is open.
+            with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+                duckdb.connect(str(published), read_only=True, config={"threads": 1})
         # An in-memory database attaching the file sees it as it is now.
         with duckdb.connect() as fresh:
             fresh.execute(f"attach '{published}' as pub (read_only)")
@@ -35,8 +35,7 @@ def test_reconnecting_while_another_connection_is_open_reads_the_old_run(tmp_pat
         # Parquet reads open the files at each query.
         parquet = published.parent / "items.parquet"
         assert duckdb.sql(f"select version from '{parquet}'").fetchall() == [(2,)]
+        # The open connection stays on the run it opened, whole.
+        assert held.execute("select version from marts.items").fetchall() == [(1,)]
     finally:
         held.close()
-    # With every connection closed, a new one reads the new file.
-    with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select version from marts.items").fetchall() == [(2,)]
