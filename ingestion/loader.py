@@ -322,20 +322,26 @@ class RawLoader:
         unnests = ", ".join(f"unnest(${i + 1}::varchar[]) as {c}" for i, c in enumerate(columns))
         n = len(columns)
         # A row re-landed unchanged (the overlap window of an incremental
-        # extract) keeps its _loaded_at and _run_id: incremental dbt models
-        # reprocess only what changed, and a run with no new data leaves the
-        # marts byte-identical. A changed row, or one flagged deleted, is
-        # replaced whole, unlisted columns back to their defaults. Content is
-        # every column but the `_` bookkeeping (_source_url: the same entity
-        # may come from another page).
-        updated = [c for c in self._table_columns(table) if c not in keys]
+        # extract) keeps its _loaded_at: incremental dbt models reprocess only
+        # what changed, and a run with no new data leaves the marts
+        # byte-identical. It still joins this run's batch (_run_id), so the
+        # gates see every row the run read, as before. A changed row, or one
+        # flagged deleted, is replaced whole, unlisted columns back to their
+        # defaults, with a new _loaded_at. Content is every column but the `_`
+        # bookkeeping (_source_url: the same entity may come from another page).
+        updated = [c for c in self._table_columns(table) if c not in keys and c != "_loaded_at"]
         content = [c for c in updated if not c.startswith("_")]
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in updated)
         changed = " or ".join(f"{table}.{c} is distinct from excluded.{c}" for c in content) or "false"
+        assignments = ", ".join(
+            [
+                *(f"{c} = excluded.{c}" for c in updated),
+                f"_loaded_at = case when {changed} then excluded._loaded_at else {table}._loaded_at end",
+            ]
+        )
         self.con.execute(
             f"insert into {RAW_SCHEMA}.{table} ({', '.join(columns)}, _loaded_at, _run_id)"
             f" select *, ${n + 1}, ${n + 2} from (select {unnests})"
-            f" on conflict ({', '.join(keys)}) do update set {assignments} where {changed}",
+            f" on conflict ({', '.join(keys)}) do update set {assignments}",
             [*arrays, now, self.run_id],
         )
 

@@ -228,7 +228,8 @@ def test_a_row_relanded_unchanged_keeps_its_loaded_at_and_a_changed_one_gets_a_n
             "select issue_id, _loaded_at, _run_id, payload->>'title', is_deleted from raw.linear_issues"
         ).fetchall()
     }
-    assert after["1"] == (first["1"], "run-1", "t", False)
+    # Unchanged: its _loaded_at stays, but it is in this run's batch, which the gates check.
+    assert after["1"] == (first["1"], "run-2", "t", False)
     assert after["2"][1:] == ("run-2", "edited", False) and after["2"][0] > first["2"]
     # Flagged deleted and listed again: replaced whole, so restored with a new _loaded_at.
     assert after["3"][1:] == ("run-2", "t", False) and after["3"][0] > first["3"]
