@@ -26,7 +26,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_NOTHING_YET
-    os.environ["PRODUCTOPS_PUBLISHED"] = str(published.resolve())
+    # Absolute but not resolved: the link follows each new publish.
+    os.environ["PRODUCTOPS_PUBLISHED"] = os.path.abspath(published)
     print(
         f"Product Ops dashboard on http://{args.host}:{args.port} (reading {published}, read-only; "
         "Ctrl-C stops it)",

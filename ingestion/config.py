@@ -241,7 +241,9 @@ class Settings:
 
 def _path(env: Mapping[str, str], name: str, default: Path) -> Path:
     value = env.get(name)
-    return Path(value).expanduser().resolve() if value else default
+    # Absolute, but links kept: the published file is a fixed symlink through the
+    # swapped `current` set, and resolving it would pin one publish for good.
+    return Path(os.path.abspath(Path(value).expanduser())) if value else default
 
 
 def _live_sources(env: Mapping[str, str]) -> dict[str, Any]:
