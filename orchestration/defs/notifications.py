@@ -10,11 +10,12 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from ingestion.config import ConfigError
+from orchestration.defs.schedules import env_schedule
 from orchestration.notify.channels import channels_from_env
 from orchestration.notify.deliver import (
     Notification,
@@ -94,25 +95,18 @@ def weekly_digest_job():
 def digest_schedule(env: Mapping[str, str] | None = None) -> dg.ScheduleDefinition:
     """Monday morning in the configured time zone; on by default (it sends nothing
     until a channel is configured)."""
-    env = os.environ if env is None else env
-    cron = env.get(DIGEST_CRON_VAR, "").strip() or DEFAULT_DIGEST_CRON
-    tz = env.get(DIGEST_TZ_VAR, "").strip() or DEFAULT_DIGEST_TZ
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"{DIGEST_TZ_VAR}={tz!r} is not an IANA time zone (e.g. Europe/Paris)") from exc
-    try:
-        return dg.ScheduleDefinition(
-            name=DIGEST_SCHEDULE_NAME,
-            job=weekly_digest_job,
-            cron_schedule=cron,
-            execution_timezone=tz,
-            description=(
-                f"Sends each team's KPI digest at `{cron}` ({tz}); {DIGEST_CRON_VAR} and "
-                f"{DIGEST_TZ_VAR} change it."
-            ),
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            tags={"productops/trigger": "schedule"},
-        )
-    except dg.DagsterInvalidDefinitionError as exc:
-        raise ConfigError(f"{DIGEST_CRON_VAR}={cron!r} is not a five-field cron expression") from exc
+    return env_schedule(
+        env,
+        name=DIGEST_SCHEDULE_NAME,
+        job=weekly_digest_job,
+        cron_var=DIGEST_CRON_VAR,
+        tz_var=DIGEST_TZ_VAR,
+        default_cron=DEFAULT_DIGEST_CRON,
+        default_tz=DEFAULT_DIGEST_TZ,
+        description=(
+            "Sends each team's KPI digest at `{cron}` ({tz}); "
+            f"{DIGEST_CRON_VAR} and {DIGEST_TZ_VAR} change it."
+        ),
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        cron_example=DEFAULT_DIGEST_CRON,
+    )
