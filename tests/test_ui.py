@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import chromium, free_port
-from tests.conftest import PIPELINE_VARS
+from tests.conftest import demo_run_env
 
 REPO = Path(__file__).resolve().parent.parent
 OUTPUT = REPO / "test-output"
@@ -49,17 +48,8 @@ def webserver(tmp_path_factory, demo_org):
     """A demo run recorded in a fresh instance, and the webserver serving that instance."""
     OUTPUT.mkdir(exist_ok=True)
     root = tmp_path_factory.mktemp("ui")
-    home = root / "dagster_home"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARS and not k.startswith("PRODUCTOPS_")}
-    env.update(
-        PRODUCTOPS_DEMO_DIR=str(demo_org),
-        PRODUCTOPS_WAREHOUSE=str(root / "warehouse" / "productops.duckdb"),
-        PRODUCTOPS_PUBLISHED=str(root / "warehouse" / "published" / "productops.duckdb"),
-        DAGSTER_HOME=str(home),
-        DO_NOT_TRACK="1",
-    )
+    env = demo_run_env(root, demo_org)
+    home = Path(env["DAGSTER_HOME"])
     # Create the instance's storage before two processes open it at once: both would
     # otherwise migrate a brand-new database together ("more than one head").
     import dagster as dg
