@@ -1,0 +1,233 @@
+"""The same pipeline on each engine: settings, the Postgres publish (schema swap), readers.
+
+PostgreSQL is a real server (fixtures `postgres_cluster` / `postgres_url`); each test
+makes its own database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+from ingestion.config import ConfigError, load_settings
+from orchestration import published
+from orchestration.published import PublishedSource, to_pyformat
+from orchestration.publishing_postgres import (
+    OLD_PREFIX,
+    PUBLISHED_SCHEMA,
+    PublishError,
+    publish_schema,
+)
+
+# Three marts whose row counts tell the set apart.
+OLD_SET = {"a_mart": 300, "b_mart": 500, "c_mart": 700}
+NEW_SET = {"a_mart": 400, "b_mart": 600, "c_mart": 800}
+
+
+@pytest.fixture
+def pg_database(postgres_cluster) -> str:
+    return postgres_cluster.create_database(f"t_{uuid.uuid4().hex[:10]}")
+
+
+def _execute(url: str, *statements: str) -> list[tuple]:
+    con = psycopg2.connect(url)
+    try:
+        con.autocommit = True
+        with con.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+            return cur.fetchall() if cur.description else []
+    finally:
+        con.close()
+
+
+def _build_marts(url: str, rows: dict[str, int]) -> None:
+    """Schema marts as dbt leaves it: tables with comments on the table and its columns."""
+    statements = ["drop schema if exists marts cascade", "create schema marts"]
+    for table, count in rows.items():
+        statements += [
+            f"create table marts.{table} (id integer not null, value double precision)",
+            f"insert into marts.{table} select g, g / 3.0 from generate_series(1, {count}) as g",
+            f"comment on table marts.{table} is 'The {table}, one row per id.'",
+            f"comment on column marts.{table}.id is 'Row id.'",
+        ]
+    _execute(url, *statements)
+
+
+def _published_counts(url: str) -> dict[str, int]:
+    tables = [
+        r[0]
+        for r in _execute(url, f"select tablename from pg_tables where schemaname = '{PUBLISHED_SCHEMA}'")
+    ]
+    return {t: _execute(url, f"select count(*) from {PUBLISHED_SCHEMA}.{t}")[0][0] for t in sorted(tables)}
+
+
+def _source(url: str) -> PublishedSource:
+    settings = load_settings({"PRODUCTOPS_ENGINE": "postgres", "PRODUCTOPS_POSTGRES_URL": url})
+    return PublishedSource.of(settings)
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+def test_engine_defaults_to_duckdb_and_postgres_needs_a_url():
+    assert load_settings({}).engine.name == "duckdb"
+    with pytest.raises(ConfigError, match="PRODUCTOPS_POSTGRES_URL"):
+        load_settings({"PRODUCTOPS_ENGINE": "postgres"})
+    with pytest.raises(ConfigError, match=r"PRODUCTOPS_ENGINE.*'oracle'"):
+        load_settings({"PRODUCTOPS_ENGINE": "oracle"})
+
+
+def test_the_postgres_url_is_a_secret_even_in_errors():
+    secret = "s3cr3t-pw"
+    settings = load_settings(
+        {"PRODUCTOPS_ENGINE": "postgres", "PRODUCTOPS_POSTGRES_URL": f"postgresql://bi:{secret}@db:5432/ops"}
+    )
+    assert secret not in repr(settings) and secret not in settings.engine.where
+    assert settings.engine.where == "postgres (postgresql://****@db:5432/ops)"
+    for bad in (f"mysql://bi:{secret}@db/ops", f"postgresql://bi:{secret}@db:port/ops"):
+        with pytest.raises(ConfigError) as raised:
+            load_settings({"PRODUCTOPS_ENGINE": "postgres", "PRODUCTOPS_POSTGRES_URL": bad})
+        assert secret not in str(raised.value) and "PRODUCTOPS_POSTGRES_URL" in str(raised.value)
+
+
+def test_question_marks_become_psycopg_placeholders_outside_quotes():
+    sql = "select '?' as q, \"a?\" from t where x = ? and y like '%z' and p % 2 = ?"
+    assert to_pyformat(sql) == "select '?' as q, \"a?\" from t where x = %s and y like '%z' and p %% 2 = %s"
+
+
+# -- publish on PostgreSQL ----------------------------------------------------------------
+
+
+def test_publish_swaps_in_every_mart_with_its_descriptions(pg_database):
+    _build_marts(pg_database, OLD_SET)
+    first = publish_schema(pg_database)
+    assert first.rows == OLD_SET and _published_counts(pg_database) == OLD_SET
+    _build_marts(pg_database, NEW_SET)
+    second = publish_schema(pg_database)
+    assert second.rows == NEW_SET and second.dropped_old
+    assert _published_counts(pg_database) == NEW_SET
+    comments = _execute(
+        pg_database,
+        "select obj_description('published.b_mart'::regclass, 'pg_class'),"
+        " col_description('published.b_mart'::regclass, 1)",
+    )
+    assert comments == [("The b_mart, one row per id.", "Row id.")]
+    # Nothing left of the swap: no new or old schema beside `published`.
+    schemas = _execute(pg_database, "select nspname from pg_namespace where nspname like 'published%'")
+    assert schemas == [("published",)]
+    # Readers through the engine-neutral door see the new set, typed as DuckDB would give it.
+    source = _source(pg_database)
+    assert published.row_counts(source) == NEW_SET
+    frame = published.frame(source, "select id, value from b_mart where id <= ? order by id", [3])
+    assert frame["value"].tolist() == pytest.approx([1 / 3, 2 / 3, 1.0], rel=1e-12)
+
+
+def test_readers_keep_their_grants_across_publishes(pg_database):
+    _build_marts(pg_database, OLD_SET)
+    publish_schema(pg_database)
+    _execute(
+        pg_database,
+        "create role bi_reader login",
+        "grant usage on schema published to bi_reader",
+        "grant select on all tables in schema published to bi_reader",
+    )
+    _build_marts(pg_database, NEW_SET)
+    publish_schema(pg_database)
+    reader_url = pg_database.replace("postgres@", "bi_reader@")
+    assert _published_counts(reader_url) == NEW_SET
+
+
+def test_a_reader_during_publishes_sees_the_old_set_or_the_new_one_never_a_mix(pg_database):
+    """Readers loop over every published table (one statement each time) while the marts are
+    published again and again: each answer is the old set's counts or the new set's."""
+    _build_marts(pg_database, OLD_SET)
+    publish_schema(pg_database)
+    names = sorted(OLD_SET)
+    counts_sql = "select " + ", ".join(f"(select count(*) from {t}) as {t}" for t in names)
+    states = {tuple(OLD_SET[t] for t in names): "old", tuple(NEW_SET[t] for t in names): "new"}
+    source = _source(pg_database)
+    stop = threading.Event()
+    seen: list[str] = []
+    errors: list[str] = []
+
+    def read() -> None:
+        while not stop.is_set():
+            try:
+                with published.connect(source) as con:
+                    row = tuple(con.execute(counts_sql).fetchall()[0])
+                    # A second statement in the same transaction: each table separately.
+                    single = tuple(con.execute(f"select count(*) from {t}").fetchall()[0][0] for t in names)
+                seen.append(states.get(row, f"partial {row}"))
+                if single not in states:
+                    errors.append(f"partial (one table at a time) {single}")
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    try:
+        for round_ in range(6):
+            time.sleep(0.2)
+            _build_marts(pg_database, NEW_SET if round_ % 2 == 0 else OLD_SET)
+            publish_schema(pg_database)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in readers:
+            thread.join(timeout=30)
+    assert not errors, errors[:5]
+    assert set(seen) == {"old", "new"}, set(seen)
+    assert len(seen) > 20
+
+
+def test_a_long_reader_makes_the_publish_give_up_not_hang(pg_database):
+    _build_marts(pg_database, OLD_SET)
+    publish_schema(pg_database)
+    _build_marts(pg_database, NEW_SET)
+    reader = psycopg2.connect(pg_database)
+    try:
+        with reader.cursor() as cur:  # a transaction that keeps reading the published marts
+            cur.execute("select count(*) from published.a_mart")
+        pauses: list[float] = []
+        began = time.monotonic()
+        with pytest.raises(PublishError, match="readers keep the previous marts"):
+            publish_schema(pg_database, attempts=3, sleep=pauses.append)
+        assert time.monotonic() - began < 15
+        assert len(pauses) == 2 and pauses[1] > pauses[0]
+        # Readers still see the old set, complete; nothing of the failed publish is left.
+        assert _published_counts(pg_database) == OLD_SET
+        assert _execute(
+            pg_database, "select count(*) from pg_namespace where nspname like 'published_%'"
+        ) == [(0,)]
+    finally:
+        reader.close()
+    assert publish_schema(pg_database).rows == NEW_SET
+
+
+def test_an_old_set_a_reader_still_holds_is_left_for_the_next_publish(pg_database):
+    _build_marts(pg_database, OLD_SET)
+    publish_schema(pg_database)
+    # An old set from an earlier publish that a long reader is still reading.
+    leftover = f"{OLD_PREFIX}earlier"
+    _execute(pg_database, f"create schema {leftover}", f"create table {leftover}.a_mart (id integer)")
+    reader = psycopg2.connect(pg_database)
+    try:
+        with reader.cursor() as cur:
+            cur.execute(f"select count(*) from {leftover}.a_mart")
+        _build_marts(pg_database, NEW_SET)
+        assert publish_schema(pg_database).rows == NEW_SET  # the reader does not stop the publish
+        assert _execute(pg_database, f"select count(*) from pg_namespace where nspname = '{leftover}'") == [
+            (1,)
+        ]
+    finally:
+        reader.close()
+    publish_schema(pg_database)
+    assert _execute(pg_database, "select nspname from pg_namespace where nspname like 'published%'") == [
+        ("published",)
+    ]
