@@ -6,10 +6,20 @@ makes its own database.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import json
+import math
+import shutil
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
 import psycopg2
 import pytest
 
@@ -22,6 +32,7 @@ from orchestration.publishing_postgres import (
     PublishError,
     publish_schema,
 )
+from tests.conftest import REPO, demo_run_env
 
 # Three marts whose row counts tell the set apart.
 OLD_SET = {"a_mart": 300, "b_mart": 500, "c_mart": 700}
@@ -231,3 +242,149 @@ def test_an_old_set_a_reader_still_holds_is_left_for_the_next_publish(pg_databas
     assert _execute(pg_database, "select nspname from pg_namespace where nspname like 'published%'") == [
         ("published",)
     ]
+
+
+# -- the demo on each engine ----------------------------------------------------------------
+# One demo run per engine and test session, shared by the tests below.
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    engine: str
+    root: Path
+    env: dict[str, str]
+    database: str | None  # postgres: the run's database (its URL)
+    seconds: float
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(tmp_path_factory, demo_org, postgres_cluster) -> EngineRun:
+    """`productops run --engine postgres` on the demo, once per test session."""
+    root = tmp_path_factory.mktemp("postgres_demo")
+    url = postgres_cluster.create_database("demo_run")
+    env = demo_run_env(root, demo_org, PRODUCTOPS_POSTGRES_URL=url)
+    began = time.monotonic()
+    proc = run_cli(env, "--engine", "postgres")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return EngineRun("postgres", root, env, url, time.monotonic() - began)
+
+
+def _engine_marts(request, engine: str) -> dict[str, pd.DataFrame]:
+    """Every published mart of the engine's demo run (each engine adds its reader here)."""
+    if engine == "postgres":
+        run: EngineRun = request.getfixturevalue("postgres_demo")
+        source = _source(run.database)
+        return {t: published.frame(source, f'select * from "{t}"') for t in published.row_counts(source)}
+    raise AssertionError(f"no reader for engine {engine}")
+
+
+def _duckdb_marts(published_demo) -> dict[str, pd.DataFrame]:
+    source = PublishedSource(published_demo.published)
+    return {t: published.frame(source, f'select * from "{t}"') for t in published.row_counts(source)}
+
+
+def _cell(value):
+    """One value in a form both engines agree on: numbers as float, times as naive UTC."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, decimal.Decimal | int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        stamp = pd.Timestamp(value)
+        return (stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp).to_pydatetime()
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return _cell(value.tolist()) if not isinstance(value.tolist(), list) else tuple(value.tolist())
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _sort_key(value) -> str:
+    value = _cell(value)
+    return "" if value is None else (f"{value:.9g}" if isinstance(value, float) else str(value))
+
+
+def _rows(frame: pd.DataFrame) -> list[tuple]:
+    columns = sorted(frame.columns)
+    rows = [tuple(_cell(v) for v in row) for row in frame[columns].itertuples(index=False)]
+    return sorted(rows, key=lambda row: tuple(_sort_key(v) for v in row))
+
+
+def _same(left, right) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12)
+    return left == right
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("engine", ["postgres"])
+def test_every_mart_on_the_engine_equals_duckdbs(request, engine, published_demo):
+    expected = _duckdb_marts(published_demo)
+    actual = _engine_marts(request, engine)
+    assert sorted(actual) == sorted(expected)
+    for table, frame in expected.items():
+        other = actual[table]
+        assert sorted(other.columns) == sorted(frame.columns), table
+        assert len(other) == len(frame), f"{table}: {len(other)} rows on {engine}, {len(frame)} on duckdb"
+        for want, got in zip(_rows(frame), _rows(other), strict=True):
+            assert all(_same(a, b) for a, b in zip(want, got, strict=True)), (
+                f"{table} on {engine} differs:\n  duckdb {want}\n  {engine} {got}"
+            )
+
+
+def _postgres_fingerprint(url: str) -> dict[str, str]:
+    """Schema published and raw, table by table: the schema's oid, row count and content digest."""
+    tables = _execute(
+        url,
+        "select schemaname, tablename from pg_tables where schemaname in ('published', 'raw') order by 1, 2",
+    )
+    found = {"published oid": str(_execute(url, "select 'published'::regnamespace::oid")[0][0])}
+    for schema, table in tables:
+        digest = _execute(
+            url, f"select count(*), md5(string_agg(t::text, '|' order by t::text)) from {schema}.{table} as t"
+        )[0]
+        found[f"{schema}.{table}"] = f"{digest[0]} {digest[1]}"
+    return found
+
+
+@pytest.mark.e2e
+def test_a_bad_batch_on_postgres_stops_before_dbt_and_leaves_published_unchanged(
+    postgres_demo, postgres_cluster, tmp_path
+):
+    # A copy of the good run: its database (as a template), warehouse and demo organisation.
+    url = postgres_cluster.create_database_from(f"bad_{uuid.uuid4().hex[:8]}", "demo_run")
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(postgres_demo.env["PRODUCTOPS_DEMO_DIR"]), demo)
+    shutil.copytree(Path(postgres_demo.env["PRODUCTOPS_WAREHOUSE"]).parent, tmp_path / "warehouse")
+    env = demo_run_env(tmp_path, demo, PRODUCTOPS_POSTGRES_URL=url, PRODUCTOPS_ENGINE="postgres")
+    # Duplicate issue keys in one Jira page (as in tests/test_gates_pipeline.py).
+    page = demo / "api" / "jira" / "pages" / "search-0001.json"
+    body = json.loads(page.read_text())
+    body["issues"][1]["key"] = body["issues"][0]["key"]
+    page.write_text(json.dumps(body))
+    before = _postgres_fingerprint(url)
+    assert any(key.startswith("published.") for key in before)
+
+    proc = run_cli(env)
+
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "GATE FAILED jira/issues · batch_expectations: raw.jira_issues" in proc.stderr
+    not_run = "engine__raw_shipped, notifications__kpi_alerts_sent, productops_dbt, published__productops"
+    assert "NOT RUN because of the failures above: " + not_run in proc.stderr
+    assert "Published marts left unchanged: schema published on postgresql://****@127.0.0.1" in proc.stderr
+    # Nothing reached the engine: raw and published are as they were, table by table.
+    assert _postgres_fingerprint(url) == before
