@@ -20,11 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import psycopg2
+import psycopg
 import pytest
 
+from dashboard.data import ORG, PublishedMarts
+from dashboard.model import Filters, add_months, available_months, default_end, teams
+from dashboard.views import PAGES, data_health
 from ingestion.config import ConfigError, load_settings
 from orchestration import published
+from orchestration.notify.deliver import digest_notifications, read_alerts
 from orchestration.published import PublishedSource, to_pyformat
 from orchestration.publishing_postgres import (
     OLD_PREFIX,
@@ -32,6 +36,8 @@ from orchestration.publishing_postgres import (
     PublishError,
     publish_schema,
 )
+from orchestration.query import published_connection
+from orchestration.scorecard import load_scorecard, render_scorecard
 from tests.conftest import REPO, demo_run_env
 
 # Three marts whose row counts tell the set apart.
@@ -45,7 +51,7 @@ def pg_database(postgres_cluster) -> str:
 
 
 def _execute(url: str, *statements: str) -> list[tuple]:
-    con = psycopg2.connect(url)
+    con = psycopg.connect(url)
     try:
         con.autocommit = True
         with con.cursor() as cur:
@@ -201,7 +207,7 @@ def test_a_long_reader_makes_the_publish_give_up_not_hang(pg_database):
     _build_marts(pg_database, OLD_SET)
     publish_schema(pg_database)
     _build_marts(pg_database, NEW_SET)
-    reader = psycopg2.connect(pg_database)
+    reader = psycopg.connect(pg_database)
     try:
         with reader.cursor() as cur:  # a transaction that keeps reading the published marts
             cur.execute("select count(*) from published.a_mart")
@@ -227,7 +233,7 @@ def test_an_old_set_a_reader_still_holds_is_left_for_the_next_publish(pg_databas
     # An old set from an earlier publish that a long reader is still reading.
     leftover = f"{OLD_PREFIX}earlier"
     _execute(pg_database, f"create schema {leftover}", f"create table {leftover}.a_mart (id integer)")
-    reader = psycopg2.connect(pg_database)
+    reader = psycopg.connect(pg_database)
     try:
         with reader.cursor() as cur:
             cur.execute(f"select count(*) from {leftover}.a_mart")
@@ -330,6 +336,13 @@ def _same(left, right) -> bool:
     return left == right
 
 
+def _same_rows(want: list[tuple], got: list[tuple]) -> bool:
+    return len(want) == len(got) and all(
+        len(w) == len(g) and all(_same(a, b) for a, b in zip(w, g, strict=True))
+        for w, g in zip(want, got, strict=True)
+    )
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("engine", ["postgres"])
 def test_every_mart_on_the_engine_equals_duckdbs(request, engine, published_demo):
@@ -388,3 +401,65 @@ def test_a_bad_batch_on_postgres_stops_before_dbt_and_leaves_published_unchanged
     assert "Published marts left unchanged: schema published on postgresql://****@127.0.0.1" in proc.stderr
     # Nothing reached the engine: raw and published are as they were, table by table.
     assert _postgres_fingerprint(url) == before
+
+
+def _pages(marts: PublishedMarts, team_id: str) -> dict[str, tuple]:
+    """Every dashboard page for one team over the last six months: its tiles, and its tables."""
+    names = teams(marts)
+    months = available_months(marts)
+    end = default_end(marts, months)
+    filters = Filters(team_id, names[team_id], add_months(end, -5), end)
+    pages = {}
+    for module in PAGES:
+        if module is data_health:  # the run record beside the file, not the marts
+            continue
+        page = module.build(marts, filters)
+        tiles = [(t.label, t.value, t.delta, t.beside, t.status, t.target) for t in page.tiles]
+        tables = {t.title: _rows(t.frame) for t in page.tables}
+        charts = sorted(c.key for c in page.charts)
+        pages[module.TITLE] = (tiles, tables, charts)
+    return pages
+
+
+@pytest.mark.e2e
+def test_the_dashboard_and_the_cli_read_the_postgres_marts_as_they_read_duckdbs(
+    postgres_demo, published_demo, tmp_path
+):
+    """Every dashboard query, the scorecard and the digest run on PostgreSQL and say what they
+    say on DuckDB, and `productops report` writes its file from schema published."""
+    settings = load_settings(postgres_demo.env)
+    on_postgres = PublishedMarts.of(settings)
+    on_duckdb = PublishedMarts(published_demo.published)
+    team = min(t for t in teams(on_duckdb) if t != ORG)
+    for team_id in (team, ORG):
+        expected, actual = _pages(on_duckdb, team_id), _pages(on_postgres, team_id)
+        assert actual.keys() == expected.keys()
+        for title, (tiles, tables, charts) in expected.items():
+            assert actual[title][0] == tiles and actual[title][2] == charts, title
+            assert actual[title][1].keys() == tables.keys(), title
+            for name, rows in tables.items():
+                assert _same_rows(rows, actual[title][1][name]), f"{title} · {name} ({team_id})"
+
+    with published_connection(PublishedSource.of(settings), settings.warehouse) as con:
+        card_pg = render_scorecard(load_scorecard(con, team, None, today=dt.date(2026, 11, 20)))
+    with published_connection(published_demo.published, published_demo.warehouse) as con:
+        card_duck = render_scorecard(load_scorecard(con, team, None, today=dt.date(2026, 11, 20)))
+    assert card_pg == card_duck
+    today = dt.date(2026, 11, 23)
+    assert digest_notifications(PublishedSource.of(settings), today) == digest_notifications(
+        published_demo.published, today
+    )
+    assert read_alerts(PublishedSource.of(settings)) == read_alerts(published_demo.published)
+
+    env = {**postgres_demo.env, "PRODUCTOPS_ENGINE": "postgres"}
+    report = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "report", "--out", str(tmp_path / "r.html")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "schema published on postgresql://****@127.0.0.1" in (tmp_path / "r.html").read_text()
