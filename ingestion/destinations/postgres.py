@@ -196,5 +196,7 @@ def ship_raw(staging: duckdb.DuckDBPyConnection, url: str, tables: list[str] | N
                     while chunk := csv_file.read(COPY_CHUNK_BYTES):
                         copy.write(chunk)
                 shipped[table.name] = cur.rowcount
+                # the planner has no statistics of a refilled table until autovacuum comes by
+                cur.execute(sql.SQL("analyze {}").format(target))
             # psycopg's connection context commits here, or rolls back on any error above.
     return shipped

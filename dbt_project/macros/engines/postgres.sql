@@ -166,3 +166,9 @@
 {% macro postgres__round_to(expr, places) -%}
     round(cast({{ expr }} as numeric), {{ places }})
 {%- endmacro %}
+
+{# ------------------------------------------------------------ statistics #}
+
+{% macro postgres__refresh_statistics() -%}
+    analyze {{ this }}
+{%- endmacro %}
