@@ -1,11 +1,11 @@
 """The Streamlit app behind `productops dashboard`: the team and period filters, then the chosen page.
 
-Run through `productops dashboard` (it passes the published file in PRODUCTOPS_PUBLISHED).
+Run through `productops dashboard`: it reads the published marts the settings name (the
+PRODUCTOPS_PUBLISHED file, or schema published on PRODUCTOPS_POSTGRES_URL with engine postgres).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard.data import ORG, NotPublished, PublishedMarts
 from dashboard.model import Filters, Page, available_months, default_end, parse_period, teams
 from dashboard.views import PAGES
+from ingestion.config import ConfigError, Secret, load_settings
 
 TILES_PER_ROW = 5
 # The report's look (charts.TEMPLATE), not Streamlit's theme; no toolbar over the titles.
@@ -28,8 +29,8 @@ STATUS_BADGES = {
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _frame(path: str, version: tuple[int, int], sql: str, params: tuple) -> pd.DataFrame:
-    return PublishedMarts(Path(path)).frame(sql, list(params))
+def _frame(path: str, url: str | None, version: tuple, sql: str, params: tuple) -> pd.DataFrame:
+    return PublishedMarts(Path(path), Secret(url) if url else None).frame(sql, list(params))
 
 
 class CachedMarts(PublishedMarts):
@@ -37,7 +38,8 @@ class CachedMarts(PublishedMarts):
 
     def frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
         self.check()
-        return _frame(str(self.path), self.version, sql, tuple(params or ())).copy()
+        url = self.postgres_url.value if self.postgres_url else None
+        return _frame(str(self.path), url, self.version, sql, tuple(params or ())).copy()
 
 
 def sidebar(marts: PublishedMarts) -> Filters:
@@ -123,15 +125,15 @@ def _runner(module, marts: PublishedMarts, filters: Filters):
 
 def main() -> None:
     st.set_page_config(page_title="Product Ops", page_icon=":material/insights:", layout="wide")
-    marts = CachedMarts(Path(os.environ.get("PRODUCTOPS_PUBLISHED", "warehouse/published/productops.duckdb")))
     try:
+        marts = CachedMarts.of(load_settings())
         marts.check()
         filters = sidebar(marts)
-    except NotPublished as exc:
+    except (NotPublished, ConfigError) as exc:
         st.error(str(exc))
         st.stop()
     st.sidebar.caption(
-        f"Reading {marts.path} (read-only), published {marts.published_at:%Y-%m-%d %H:%M} UTC."
+        f"Reading {marts.where} (read-only), published {marts.published_at:%Y-%m-%d %H:%M} UTC."
     )
     pages = [
         st.Page(_runner(m, marts, filters), title=m.TITLE, icon=m.ICON, url_path=m.URL_PATH, default=i == 0)

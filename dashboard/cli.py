@@ -12,24 +12,26 @@ APP = Path(__file__).with_name("app.py")
 DEFAULT_PORT = 8501
 
 
-def _published() -> Path:
+def _published():
+    from dashboard.data import PublishedMarts
     from ingestion.config import load_settings
 
-    return load_settings().published
+    return PublishedMarts.of(load_settings())
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    published = _published()
-    if not published.exists():
-        print(
-            f"error: no published marts at {published}: run `make run` (or `productops run`) first",
-            file=sys.stderr,
-        )
+    from dashboard.data import NotPublished
+
+    marts = _published()
+    try:
+        marts.check()
+    except NotPublished as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOTHING_YET
     # Absolute but not resolved: the link follows each new publish.
-    os.environ["PRODUCTOPS_PUBLISHED"] = os.path.abspath(published)
+    os.environ["PRODUCTOPS_PUBLISHED"] = os.path.abspath(marts.path)
     print(
-        f"Product Ops dashboard on http://{args.host}:{args.port} (reading {published}, read-only; "
+        f"Product Ops dashboard on http://{args.host}:{args.port} (reading {marts.where}, read-only; "
         "Ctrl-C stops it)",
         file=sys.stderr,
         flush=True,
@@ -57,11 +59,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dashboard.data import NotPublished, PublishedMarts
+    from dashboard.data import NotPublished
     from dashboard.report import write_report
 
     try:
-        out, seconds = write_report(PublishedMarts(_published()), Path(args.out), args.team, args.period)
+        out, seconds = write_report(_published(), Path(args.out), args.team, args.period)
     except NotPublished as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOTHING_YET

@@ -136,7 +136,7 @@ def build_report(marts: PublishedMarts, team: str | None, period: str | None) ->
             f"<nav>{nav}</nav>",
             *(_section(module.URL_PATH, page) for module, page in sections),
             f"<footer>Generated {generated:%Y-%m-%d %H:%M} UTC by <code>productops report</code> from "
-            f"{html.escape(str(marts.path))}. Durations in days; shaded periods are still under way."
+            f"{html.escape(marts.where)}. Durations in days; shaded periods are still under way."
             "</footer>",
             "</body></html>",
         ]

@@ -32,6 +32,12 @@ DEFAULT_FRESHNESS_HOURS: dict[str, float] = {
 
 SOURCES = ("jira", "github", "linear", "okta", "usage", "surveys")
 DEFAULT_REJECTED_MIN_COUNT = 10
+# Where dbt builds the marts and readers find them (orchestration/engine.py).
+ENGINES = ("duckdb", "postgres", "spark")
+DEFAULT_ENGINE = "duckdb"
+ENGINE_VARIABLE = "PRODUCTOPS_ENGINE"
+POSTGRES_URL_VARIABLE = "PRODUCTOPS_POSTGRES_URL"
+SPARK_DIR_VARIABLE = "PRODUCTOPS_SPARK_DIR"
 
 
 # The variables that point a run at live sources, other files or another
@@ -63,6 +69,9 @@ PIPELINE_VARIABLES = (
     "PRODUCTOPS_RUN_HISTORY_DAYS",
     "PRODUCTOPS_AS_OF",
     "PRODUCTOPS_DEMO",
+    "PRODUCTOPS_ENGINE",
+    "PRODUCTOPS_POSTGRES_URL",
+    "PRODUCTOPS_SPARK_DIR",
     "DAGSTER_HOME",
 )
 # Set (to 1) by `productops run --demo`: run the demo organisation whatever is configured.
@@ -168,6 +177,36 @@ class Secret:
         return "****"
 
 
+def masked_url(url: str) -> str:
+    """A connection URL fit for a log line: scheme, host, port and database; no user, no
+    password, no query options (a libpq URL may carry `password=` there)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "****"
+    return f"{parts.scheme}://****@{host}{port}{parts.path}"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Which engine builds and serves the marts, and how to reach it."""
+
+    name: str = DEFAULT_ENGINE
+    postgres_url: Secret | None = None
+    spark_dir: Path | None = None  # None: <warehouse dir>/spark
+
+    @property
+    def where(self) -> str:
+        """The engine for a log line, its secret masked."""
+        if self.name == "postgres" and self.postgres_url is not None:
+            return f"postgres ({masked_url(self.postgres_url.value)})"
+        return self.name
+
+
 @dataclass(frozen=True)
 class JiraSettings:
     base_url: str
@@ -233,6 +272,11 @@ class Settings:
     # Why the demo runs ("asked for with --demo", "nothing is configured"); None outside it.
     demo_reason: str | None = None
     file_sources: tuple[str, ...] = ()  # what configures the file sources, when they are
+    engine: EngineSettings = EngineSettings()
+
+    @property
+    def spark_dir(self) -> Path:
+        return self.engine.spark_dir or self.warehouse.parent / "spark"
 
     @property
     def live_sources(self) -> list[str]:
@@ -345,6 +389,22 @@ def _file_sources(env: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
+def engine_settings(env: Mapping[str, str]) -> EngineSettings:
+    """`PRODUCTOPS_ENGINE` (default duckdb), checked with the URL or folder it needs."""
+    from ingestion.config_schema import check_engine  # pydantic, as for the file
+
+    checked = check_engine(
+        engine=env.get(ENGINE_VARIABLE, "").strip().lower() or DEFAULT_ENGINE,
+        postgres_url=env.get(POSTGRES_URL_VARIABLE, "").strip() or None,
+        spark_dir=env.get(SPARK_DIR_VARIABLE, "").strip() or None,
+    )
+    return EngineSettings(
+        name=checked.engine,
+        postgres_url=Secret(checked.postgres_url) if checked.postgres_url else None,
+        spark_dir=_path(env, SPARK_DIR_VARIABLE, Path()) if checked.spark_dir else None,
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build the settings from `PRODUCTOPS_*` variables and the TOML file.
 
@@ -415,5 +475,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         config_file=config_file if config_file.exists() else None,
         demo_reason=demo_reason,
         file_sources=file_sources,
+        engine=engine_settings(env),
         **live,
     )

@@ -216,3 +216,65 @@ def _unknown_key(loc: tuple[Any, ...]) -> str:
         label = next(label for label, key in elsewhere.items() if key == hint[0])
         return f"{unknown}; did you mean {label}?"
     return f"{unknown}; valid keys: {', '.join(model.model_fields)}"
+
+
+POSTGRES_URL_SCHEMES = ("postgresql", "postgres")
+POSTGRES_URL_EXAMPLE = "postgresql://user@host:5432/database"
+
+
+class EngineEnvironment(_Section):
+    """The engine variables (PRODUCTOPS_ENGINE, PRODUCTOPS_POSTGRES_URL, PRODUCTOPS_SPARK_DIR)."""
+
+    engine: Literal["duckdb", "postgres", "spark"] = "duckdb"
+    # A secret: never echoed, not even in an error about it.
+    postgres_url: str | None = Field(default=None, repr=False)
+    spark_dir: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> EngineEnvironment:
+        if self.engine == "postgres" and not self.postgres_url:
+            raise ValueError(
+                "PRODUCTOPS_ENGINE=postgres needs PRODUCTOPS_POSTGRES_URL, a libpq URL such as "
+                f"{POSTGRES_URL_EXAMPLE} (the password from ~/.pgpass or PGPASSWORD, or in the URL)"
+            )
+        if self.postgres_url is not None:
+            _check_postgres_url(self.postgres_url)
+        return self
+
+
+def _check_postgres_url(url: str) -> None:
+    """A libpq URL libpq itself accepts; the message never repeats the URL (it may hold a password)."""
+    from urllib.parse import urlsplit
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in POSTGRES_URL_SCHEMES:
+        raise ValueError(
+            f"PRODUCTOPS_POSTGRES_URL must be a libpq URL starting with postgresql:// "
+            f"(e.g. {POSTGRES_URL_EXAMPLE})"
+        )
+    try:
+        import psycopg2.extensions
+
+        psycopg2.extensions.parse_dsn(url)
+        urlsplit(url).port  # noqa: B018 - raises on a port that is not a number
+    except Exception:
+        raise ValueError(
+            f"PRODUCTOPS_POSTGRES_URL is not a valid libpq URL (expected {POSTGRES_URL_EXAMPLE})"
+        ) from None
+
+
+def check_engine(engine: str, postgres_url: str | None, spark_dir: str | None) -> EngineEnvironment:
+    """The engine variables, or a `ConfigError` saying which one is wrong (never its secret)."""
+    try:
+        return EngineEnvironment(engine=engine, postgres_url=postgres_url, spark_dir=spark_dir)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            message = error["msg"].removeprefix("Value error, ")
+            if field == "engine":
+                message = f"PRODUCTOPS_ENGINE: {message} (got {engine!r})"
+            elif field:
+                message = f"PRODUCTOPS_{field.upper()}: {message}"
+            problems.append(message)
+        raise ConfigError("; ".join(problems)) from None

@@ -29,7 +29,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from ingestion.config import DEMO_VARIABLE, ConfigError, Settings, load_settings
+from ingestion.config import DEMO_VARIABLE, ENGINE_VARIABLE, ENGINES, ConfigError, Settings, load_settings
 from orchestration.env_file import read_env_file
 from orchestration.forecast_cli import add_forecast_parser
 from orchestration.run_record import now_iso
@@ -164,8 +164,17 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f"{'mart':<28}{'rows':>10}")
     for table, count in sorted(rows.items()):
         print(f"  marts.{table:<22}{count:>10}")
-    _print_unmatched_usage(settings.published)
+    _print_unmatched_usage(settings)
     print()
+    if settings.engine.name == "postgres":
+        from orchestration.engine import engine_for
+
+        print(f"Warehouse (landing and gates):   {settings.warehouse}")
+        print(f"Published for readers:           {engine_for(settings).describe_published(settings)}")
+        print()
+        print('Query it: productops query "select * from team_scorecard_monthly limit 10"')
+        print("  (or psql, any BI tool: schema published, read-only for readers)")
+        return
     print(f"Warehouse (pipeline's own file): {settings.warehouse}")
     print(f"Published for readers:           {settings.published}")
     print(f"Parquet exports:                 {settings.published.parent}/<mart>.parquet")
@@ -174,16 +183,17 @@ def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> 
     print(f'  duckdb -readonly {settings.published} "from marts.team_scorecard_monthly limit 10"')
 
 
-def _print_unmatched_usage(published: Path) -> None:
+def _print_unmatched_usage(settings: Settings) -> None:
     """Tool uses the roster cannot attribute (marts.usage_unmatched_daily), if any."""
-    import duckdb
-
+    from orchestration.published import NotPublished, PublishedSource, connect
     from orchestration.status import read_unmatched_usage, render_unmatched_usage
 
-    if not published.exists():
+    try:
+        source = PublishedSource.of(settings)
+        with connect(source) as con:
+            lines = render_unmatched_usage(read_unmatched_usage(con, source.schema))
+    except NotPublished:
         return
-    with duckdb.connect(str(published), read_only=True) as con:
-        lines = render_unmatched_usage(read_unmatched_usage(con))
     if lines:
         print()
         print("\n".join(lines))
@@ -267,7 +277,6 @@ def _write_run_record(
     """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
     import duckdb
 
-    from orchestration.publishing import mart_tables
     from orchestration.run_record import RunRecord, failed_steps, gate_results, record_path, write_record
     from orchestration.status import read_file_fates, read_source_states
 
@@ -292,12 +301,15 @@ def _write_run_record(
                 record.files = read_file_fates(con)
     except duckdb.IOException as exc:  # another run (the schedule, a sensor) took the warehouse
         log.warning("sources not recorded: the warehouse is busy (%s)", str(exc).splitlines()[0])
-    if result.success and settings.published.exists():
-        with duckdb.connect(str(settings.published), read_only=True) as con:
-            record.published = str(settings.published)
-            record.published_rows = {
-                t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)
-            }
+    if result.success:
+        from orchestration.published import NotPublished, PublishedSource, row_counts
+
+        source = PublishedSource.of(settings)
+        try:
+            record.published_rows = row_counts(source)
+            record.published = source.where
+        except NotPublished:
+            pass
     path = record_path(settings.warehouse)
     write_record(record, path)
     return path
@@ -320,6 +332,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     started_at = now_iso()
     if args.demo:
         os.environ[DEMO_VARIABLE] = "1"  # the Dagster resources read the settings from the environment
+    if args.engine:
+        os.environ[ENGINE_VARIABLE] = args.engine  # over PRODUCTOPS_ENGINE, for every step of the run
     settings = load_settings()
     run_id = str(uuid.uuid4())
     only = f"{args.source} only (then dbt and publish)" if args.source else ""
@@ -334,6 +348,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         configured = "; ".join([*settings.live_sources, *settings.file_sources])
         sources = f"{only}; configured: {configured}" if only else configured
         log.info("[start] run %s; sources: %s", run_id[:8], sources)
+    if settings.engine.name != "duckdb":
+        log.info("[start] engine %s: dbt builds and publishes there", settings.engine.where)
     # dagster-dbt echoes every dbt event to stdout; keep that, every Dagster event
     # and any stack trace in a log file, and the terminal for progress and the summary.
     log_file = settings.warehouse.parent / "logs" / "last_run.log"
@@ -413,12 +429,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"Full log: {log_file}", file=sys.stderr)
         return 1
 
-    import duckdb
+    from orchestration.published import PublishedSource, row_counts
 
-    with duckdb.connect(str(settings.published), read_only=True) as con:
-        from orchestration.publishing import mart_tables
-
-        rows = {t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)}
+    rows = row_counts(PublishedSource.of(settings))
     _print_summary(settings, rows, seconds)
     _print_files(record_file, run_id)
     print(f"Full log: {log_file}")
@@ -437,12 +450,13 @@ def _step_selected(step: str, source: str) -> bool:
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
+    from orchestration.published import PublishedSource
     from orchestration.query import NotPublished, published_connection
     from orchestration.scorecard import load_scorecard, render_scorecard
 
     settings = load_settings()
     try:
-        with published_connection(settings.published, settings.warehouse) as con:
+        with published_connection(PublishedSource.of(settings), settings.warehouse) as con:
             card = load_scorecard(con, args.team, args.month)
     except NotPublished as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -468,6 +482,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
+    from orchestration.published import PublishedSource
     from orchestration.query import (
         NotPublished,
         QueryError,
@@ -482,7 +497,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     sql = sys.stdin.read() if args.sql == "-" else args.sql
     settings = load_settings()
     try:
-        with published_connection(settings.published, settings.warehouse) as con:
+        with published_connection(PublishedSource.of(settings), settings.warehouse) as con:
             cursor = execute(con, sql)
             names = columns(cursor)
             if args.csv:
@@ -552,6 +567,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "extract only this source (jira, github, linear, okta, usage, surveys), then gate it, "
             "build the marts and publish; the other sources keep their last validated load"
+        ),
+    )
+    run.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help=(
+            "where dbt builds and publishes the marts (default: PRODUCTOPS_ENGINE, else duckdb); "
+            "postgres needs PRODUCTOPS_POSTGRES_URL"
         ),
     )
     run.add_argument(
@@ -664,6 +687,7 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"  surveys   {len(settings.surveys)} mapped")
     print(f"  landing   {settings.landing_dir}")
     print(f"  warehouse {settings.warehouse}")
+    print(f"  engine    {settings.engine.where}")
     return EXIT_OK
 
 

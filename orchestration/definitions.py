@@ -12,12 +12,19 @@ from orchestration.defs.notifications import digest_schedule, kpi_alerts_sent, w
 from orchestration.defs.publish import published_marts
 from orchestration.defs.schedules import daily_schedule
 from orchestration.defs.sensors import failure_alert_sensor, landing_files_sensor
+from orchestration.defs.ship import raw_shipped
 from orchestration.defs.sources import source_assets
 from orchestration.resources import WarehouseResource
 
 __all__ = ["ALL_JOB_NAME", "defs"]
 
-_assets = [*with_raw_column_schema(source_assets), productops_dbt, published_marts, kpi_alerts_sent]
+_assets = [
+    *with_raw_column_schema(source_assets),
+    raw_shipped,
+    productops_dbt,
+    published_marts,
+    kpi_alerts_sent,
+]
 
 defs = dg.Definitions(
     assets=[*_assets, *unlanded_sources(_assets)],

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
+import psycopg2
 
+from orchestration.published import NotPublished, PublishedSource, connect
 from orchestration.publishing import MARTS_SCHEMA
+
+__all__ = ["NotPublished", "QueryError", "columns", "execute", "fetch", "published_connection"]
 
 MAX_WIDTH = 40
 FETCH_BATCH = 10_000
-
-
-class NotPublished(Exception):
-    """There are no published marts to read yet."""
 
 
 class QueryError(Exception):
@@ -32,7 +32,18 @@ class QueryError(Exception):
 
 
 @contextmanager
-def published_connection(published: Path, warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def published_connection(published: Path | PublishedSource, warehouse: Path) -> Iterator[Any]:
+    """A read-only connection to the published marts: the DuckDB file, or (a PublishedSource on
+    postgres) schema published in a read-only transaction; unqualified names find the marts."""
+    if isinstance(published, PublishedSource):
+        if published.postgres_url is not None:
+            try:
+                with connect(published) as con:
+                    yield con
+            except psycopg2.Error as exc:
+                raise QueryError(str(exc).strip()) from exc
+            return
+        published = published.path
     if published.resolve() == warehouse.resolve():
         raise ValueError(
             f"PRODUCTOPS_PUBLISHED and PRODUCTOPS_WAREHOUSE both point at {published}: "
@@ -60,7 +71,7 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnecti
         raise QueryError("empty SQL")
     try:
         cursor = con.execute(sql)
-    except duckdb.Error as exc:
+    except (duckdb.Error, psycopg2.Error) as exc:
         raise QueryError(str(exc).strip()) from exc
     if cursor.description is None:
         raise QueryError("the statement returned no rows to show (only queries are allowed)")

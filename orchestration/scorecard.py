@@ -94,16 +94,21 @@ STATUS_MARK = {"on_target": "✓", "at_risk": "!", "off_target": "✗", "no_data
 LATEST_STATUSES = """
     select kpi, period_grain, period_label, period_start, is_complete, value, target, direction,
         status, sample_size, trend
-    from marts.kpi_status
-    where team_id = ? and period_start < ?
-    qualify row_number() over (partition by kpi order by is_complete desc, period_start desc) = 1
+    from (
+        select
+            *,
+            row_number() over (partition by kpi order by is_complete desc, period_start desc) as recency
+        from kpi_status
+        where team_id = ? and period_start < ?
+    ) as ranked
+    where recency = 1
     order by kpi
 """
 # kpi_alerts holds the open alerts only; the organisation sees every team's.
 OPEN_ALERTS = """
     select team_id, kpi, rule, period_grain, period_label, period_start, value, baseline,
         sample_size, raised_at
-    from marts.kpi_alerts
+    from kpi_alerts
     where team_id = ? or ? = '__all__'
     order by raised_at desc, team_id, kpi, rule
 """
@@ -158,7 +163,8 @@ def open_alerts(con: duckdb.DuckDBPyConnection, team_id: str) -> list[dict[str, 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(
         con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?",
+            "select count(*) from information_schema.tables"
+            " where table_schema = current_schema() and table_name = ?",
             [table],
         ).fetchall()[0][0]
     )
@@ -166,7 +172,7 @@ def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def _team(con: duckdb.DuckDBPyConnection, wanted: str) -> tuple[str, str]:
     teams = con.execute(
-        f"select team_id, team_name from marts.dim_teams where team_id <> '{ORGANISATION}' order by team_id"
+        f"select team_id, team_name from dim_teams where team_id <> '{ORGANISATION}' order by team_id"
     ).fetchall()
     for team_id, team_name in teams:
         if wanted.strip().lower() in (team_id.lower(), str(team_name or "").lower()):
@@ -187,7 +193,7 @@ def load_scorecard(
 ) -> Scorecard:
     today = today or date.today()
     team_id, team_name = _team(con, team)
-    rows = _rows(con, f"from marts.{SCORECARD} where team_id = ? order by month_start", [team_id])
+    rows = _rows(con, f"select * from {SCORECARD} where team_id = ? order by month_start", [team_id])
     if not rows:
         raise ScorecardError(f"team {team_id!r} has no months in marts.{SCORECARD} yet")
     if month is None:
@@ -204,7 +210,7 @@ def load_scorecard(
             )
     organisation = _rows(
         con,
-        f"from marts.{SCORECARD} where team_id = ? and month_start = ?",
+        f"select * from {SCORECARD} where team_id = ? and month_start = ?",
         [ORGANISATION, chosen["month_start"]],
     )
     return Scorecard(

@@ -141,54 +141,61 @@ def read_file_fates(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 UNMATCHED_DAYS = 30
-UNMATCHED_USAGE_SQL = f"""
+# Portable SQL (DuckDB and PostgreSQL): `{schema}` is where the marts are.
+UNMATCHED_USAGE_SQL = """
 with
+usage_days as (
+    select usage_date from {schema}.usage_unmatched_daily
+    union all
+    select usage_date from {schema}.fct_tool_usage_daily
+),
 period as (
     -- the last day with any use, attributed or not
-    select max(usage_date) as last_day from (
-        select usage_date from marts.usage_unmatched_daily
-        union all
-        select usage_date from marts.fct_tool_usage_daily
-    )
+    select max(usage_date) as last_day from usage_days
 ),
 unmatched as (
     select u.tool_id, sum(u.unmatched_events) as events, max(u.unmatched_identities) as most_in_a_day
-    from marts.usage_unmatched_daily as u, period
-    where u.usage_date > period.last_day - {UNMATCHED_DAYS}
+    from {schema}.usage_unmatched_daily as u, period
+    where u.usage_date > period.last_day - {days}
     group by u.tool_id
 ),
 matched as (
     select sum(f.events) as events
-    from marts.fct_tool_usage_daily as f, period
-    where f.usage_date > period.last_day - {UNMATCHED_DAYS} and f.usage_date <= period.last_day
+    from {schema}.fct_tool_usage_daily as f, period
+    where f.usage_date > period.last_day - {days} and f.usage_date <= period.last_day
 )
-select
-    (select last_day from period) as last_day,
-    (select events from matched) as matched_events,
-    list(struct_pack(tool_id := tool_id, events := events, most_in_a_day := most_in_a_day)
-         order by events desc, tool_id) as tools
-from unmatched
+select period.last_day, matched.events as matched_events, unmatched.tool_id, unmatched.events,
+    unmatched.most_in_a_day
+from unmatched cross join period cross join matched
+order by unmatched.events desc, unmatched.tool_id
 """
 
 
-def read_unmatched_usage(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def read_unmatched_usage(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> dict[str, Any]:
     """Tool uses over the last 30 days of data whose identity matches nobody on the
-    roster, per tool, from the mart dbt builds; {} when there are none (or no mart yet)."""
+    roster, per tool, from the mart dbt builds (in `schema`); {} when there are none (or no
+    mart yet). `con` is a DuckDB connection or an `orchestration.published` one."""
     tables = con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'"
-        " and table_name in ('usage_unmatched_daily', 'fct_tool_usage_daily')"
+        "select table_name from information_schema.tables where table_schema = ?"
+        " and table_name in ('usage_unmatched_daily', 'fct_tool_usage_daily')",
+        [schema],
     ).fetchall()
     if len(tables) < 2:
         return {}
-    last_day, matched, tools = con.execute(UNMATCHED_USAGE_SQL).fetchall()[0]
-    if not tools:  # none in the period
+    found = con.execute(UNMATCHED_USAGE_SQL.format(schema=schema, days=UNMATCHED_DAYS)).fetchall()
+    if not found:  # none in the period
         return {}
+    last_day, matched = found[0][0], found[0][1]
+    tools = [
+        {"tool_id": tool_id, "events": int(events), "most_in_a_day": int(most)}
+        for _, _, tool_id, events, most in found
+    ]
     unmatched = sum(tool["events"] for tool in tools)
     return {
         "days": UNMATCHED_DAYS,
         "last_day": last_day.isoformat(),
         "events": unmatched,
-        "share": unmatched / (unmatched + (matched or 0)),
+        "share": unmatched / (unmatched + int(matched or 0)),
         "tools": tools,
     }
 
@@ -368,7 +375,8 @@ def _sources(
     try:
         with duckdb.connect(str(settings.warehouse), read_only=True) as con:
             files[:] = read_file_fates(con)
-            status.unmatched_usage = read_unmatched_usage(con)
+            # The marts are in the warehouse on duckdb; elsewhere, read the engine's published ones.
+            status.unmatched_usage = read_unmatched_usage(con) if settings.engine.name == "duckdb" else {}
             return read_source_states(con), "warehouse"
     except duckdb.IOException:
         notes.append(
@@ -379,12 +387,32 @@ def _sources(
 
 
 def _published(settings: Settings) -> dict[str, Any]:
+    if settings.engine.name != "duckdb":
+        return _published_on_engine(settings)
     path = settings.published
     if not path.exists():
         return {"path": str(path), "exists": False}
     mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     marts = sorted(p.stem for p in path.parent.glob("*.parquet"))
     return {"path": str(path), "exists": True, "published_at": mtime, "parquet_files": len(marts)}
+
+
+def _published_on_engine(settings: Settings) -> dict[str, Any]:
+    """The engine's published marts (postgres: schema published), and their unmatched usage."""
+    import psycopg2
+
+    from orchestration.published import NotPublished, PublishedSource, connect, published_at, tables
+
+    source = PublishedSource.of(settings)
+    try:
+        with connect(source) as con:
+            marts = tables(con, source)
+        when = published_at(source).isoformat(timespec="seconds")
+    except NotPublished:
+        return {"path": source.where, "exists": False}
+    except psycopg2.Error as exc:  # libpq's message names host and user, never the password
+        return {"path": f"{source.where} (unreachable: {str(exc).strip().splitlines()[0]})", "exists": False}
+    return {"path": source.where, "exists": True, "published_at": when, "marts": len(marts)}
 
 
 # -- rendering ------------------------------------------------------------------------
@@ -467,7 +495,11 @@ def render(status: Status, show_streams: bool = False) -> str:
     if published.get("exists"):
         lines.append(
             f"  published  {published['path']}  ({_when(published['published_at'])}, "
-            f"{published['parquet_files']} Parquet files beside it)"
+            + (
+                f"{published['parquet_files']} Parquet files beside it)"
+                if "parquet_files" in published
+                else f"{published['marts']} marts)"
+            )
         )
     elif published:
         lines.append(f"  published  nothing yet at {published['path']}")

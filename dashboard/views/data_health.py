@@ -71,7 +71,7 @@ def build(marts: PublishedMarts, filters: Filters) -> Page:
     published_at = marts.published_at
     page = Page(
         title="Data health",
-        intro=f"The published marts at {marts.path}: when they were published, how fresh each source "
+        intro=f"The published marts at {marts.where}: when they were published, how fresh each source "
         "was, and what every gate of the run that published them said. (Team and period filters do "
         "not apply here.)",
     )

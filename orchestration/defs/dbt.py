@@ -1,6 +1,7 @@
 """dbt models as Dagster assets; dbt tests as asset checks (error blocks, warn informs)."""
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +11,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_artefacts import build_target, prune
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
+from orchestration.defs.ship import SHIPPED_KEY
+from orchestration.engine import engine_for
 from orchestration.resources import WarehouseResource
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -36,6 +39,8 @@ class ProductOpsTranslator(DagsterDbtTranslator):
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec
+        # dbt reads the raw layer on the engine: only once the gated batch is shipped there.
+        spec = spec.merge_attributes(deps=[SHIPPED_KEY])
         if props["resource_type"] == "seed":
             layer, kind = "sources", "seed"
             description = (
@@ -125,8 +130,13 @@ def build_tally(results: list[dict[str, Any]]) -> str:
 def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
     """Seeds, staging, intermediate and marts, built and tested by `dbt build`."""
     settings = warehouse.settings()
+    engine = engine_for(settings)
     apply_dbt_env(settings)
-    progress.debug("dbt build: seeds, staging, intermediate, marts and their tests")
+    if engine.dbt_env is not None:
+        os.environ.update(engine.dbt_env(settings))
+    progress.debug(
+        "dbt build --target %s: seeds, staging, intermediate, marts and their tests", engine.dbt_target
+    )
     # Settings reach dbt through the environment (see dbt_env), not --vars:
     # changed vars would defeat dbt's partial parsing on every run.
     # Unit tests check the SQL, not the data: they run in CI (`make test`),
@@ -134,7 +144,7 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # Artefacts under the warehouse folder, the newest few kept (dbt_artefacts.py).
     target = build_target(settings.warehouse, context.run.run_id)
     invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test"],
+        ["build", "--target", engine.dbt_target, "--exclude-resource-type", "unit_test"],
         context=context,
         raise_on_error=False,
         target_path=target,

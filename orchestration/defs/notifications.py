@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import psycopg2
 
 from ingestion.config import ConfigError
 from orchestration.defs.schedules import env_schedule
@@ -25,6 +26,7 @@ from orchestration.notify.deliver import (
     digest_notifications,
     read_alerts,
 )
+from orchestration.published import NotPublished, PublishedSource
 from orchestration.resources import WarehouseResource
 
 DIGEST_JOB_NAME = "productops_weekly_digest"
@@ -47,8 +49,9 @@ def _send(context, warehouse: WarehouseResource, build) -> dict:
         notes: list[Notification] = build(settings)
         with warehouse.connect() as con:
             outcome: Outcome = deliver(con, notes, channels, context.run.run_id)
-    except (ConfigError, OSError, RuntimeError, ValueError) as exc:
-        # duckdb's errors are RuntimeErrors; none of these messages holds a secret.
+    except (ConfigError, OSError, RuntimeError, ValueError, NotPublished, psycopg2.Error) as exc:
+        # duckdb's errors are RuntimeErrors; none of these messages holds a secret (libpq's
+        # name the host and user, never the password).
         context.log.warning(f"notifications not sent, retried next run: {type(exc).__name__}: {exc}")
         return {"error": f"{type(exc).__name__}: {exc}"[:500]}
     progress.info("notifications: %s", outcome.summary())
@@ -73,7 +76,7 @@ def kpi_alerts_sent(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     (PRODUCTOPS_ALERT_WEBHOOK_URL) and/or by email (PRODUCTOPS_SMTP_*). What went is
     recorded in ops.notifications_sent; a failure never fails the run and is retried
     by the next one."""
-    metadata = _send(context, warehouse, lambda s: alert_notifications(read_alerts(s.published)))
+    metadata = _send(context, warehouse, lambda s: alert_notifications(read_alerts(PublishedSource.of(s))))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -82,7 +85,7 @@ def send_weekly_digest(context: dg.OpExecutionContext, warehouse: WarehouseResou
     """Each team's scorecard (KPIs against targets, arrows, open alerts), once a week."""
     tz = ZoneInfo(os.environ.get(DIGEST_TZ_VAR, "").strip() or DEFAULT_DIGEST_TZ)
     today = datetime.now(tz).date()
-    metadata = _send(context, warehouse, lambda s: digest_notifications(s.published, today))
+    metadata = _send(context, warehouse, lambda s: digest_notifications(PublishedSource.of(s), today))
     context.log.info(f"weekly digest: {metadata}")
 
 

@@ -8,8 +8,9 @@ import dagster as dg
 
 from orchestration.defs.dbt import productops_dbt
 from orchestration.defs.sources import RAW_STREAMS
+from orchestration.engine import engine_for
 from orchestration.gates.ledger import unvalidated_counts
-from orchestration.publishing import publish_marts, published_record_path
+from orchestration.publishing import published_record_path
 from orchestration.resources import WarehouseResource
 from orchestration.run_record import RunRecord, gate_results, now_iso, write_record
 from orchestration.status import read_source_states
@@ -82,14 +83,15 @@ def _record_publishing_run(
     key=dg.AssetKey(["published", "productops"]),
     deps=MART_KEYS,
     group_name="published",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "postgres"},
     owners=["team:product-ops"],
     pool="duckdb",
 )
 def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """The marts as readers see them: a DuckDB file replaced atomically, plus one Parquet file
-    per mart beside it. Only a run that built the marts and passed every gate publishes; a
-    failed run leaves the last published files untouched."""
+    """The marts as readers see them: on duckdb a DuckDB file replaced atomically, plus one
+    Parquet file per mart beside it; on postgres schema published, swapped in one transaction.
+    Only a run that built the marts and passed every gate publishes; a failed run leaves the
+    last published marts untouched."""
     settings = warehouse.settings()
     with warehouse.connect() as con:
         blockers = publish_blockers(context, unvalidated_counts(con, RAW_TABLE_SOURCES))
@@ -98,13 +100,13 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 "not published; readers keep the last published marts: " + "; ".join(blockers),
                 allow_retries=False,
             )
-        published = publish_marts(con, settings.published, [key.path[-1] for key in MART_KEYS])
-        _record_publishing_run(context, published.rows, read_source_states(con), settings.published)
-    progress.info("published %d marts to %s", len(published.rows), published.database)
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(published.database)),
-            "parquet_dir": dg.MetadataValue.path(str(published.database.parent)),
-            "rows": dg.MetadataValue.json(published.rows),
-        }
-    )
+        engine = engine_for(settings)
+        rows = engine.publish(settings, con, [key.path[-1] for key in MART_KEYS])
+        _record_publishing_run(context, rows, read_source_states(con), settings.published)
+    where = engine.describe_published(settings)
+    progress.info("published %d marts to %s", len(rows), where)
+    metadata = {"engine": engine.name, "where": where, "rows": dg.MetadataValue.json(rows)}
+    if engine.name == "duckdb":
+        metadata["path"] = dg.MetadataValue.path(str(settings.published))
+        metadata["parquet_dir"] = dg.MetadataValue.path(str(settings.published.parent))
+    return dg.MaterializeResult(metadata=metadata)

@@ -20,6 +20,7 @@ import duckdb
 from orchestration.notify.channels import Channel, DeliveryError
 from orchestration.notify.ledger import ensure_ledger, record_sent, sent_keys
 from orchestration.notify.messages import alert_subject, alert_text, digest_subject, digest_text
+from orchestration.published import PublishedSource, as_source, connect
 
 log = logging.getLogger("orchestration.notify")
 
@@ -53,9 +54,10 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def read_alerts(published: Path) -> list[dict[str, Any]]:
-    with duckdb.connect(str(published), read_only=True) as con:
-        return _rows(con, "select * from marts.kpi_alerts order by raised_at, team_id, kpi, rule")
+def read_alerts(published: Path | PublishedSource) -> list[dict[str, Any]]:
+    """The open alerts of the published marts (a DuckDB file, or the engine's as the settings say)."""
+    with connect(as_source(published)) as con:
+        return _rows(con, "select * from kpi_alerts order by raised_at, team_id, kpi, rule")
 
 
 def alert_notifications(alerts: list[dict[str, Any]]) -> list[Notification]:
@@ -69,20 +71,29 @@ def iso_week_label(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def digest_notifications(published: Path, today: date, teams: list[str] | None = None) -> list[Notification]:
+def digest_notifications(
+    published: Path | PublishedSource, today: date, teams: list[str] | None = None
+) -> list[Notification]:
     """One digest per team with KPI targets: the latest complete period of each KPI."""
     week = iso_week_label(today)
-    with duckdb.connect(str(published), read_only=True) as con:
+    with connect(as_source(published)) as con:
         statuses = _rows(
             con,
             """
-            select * from marts.kpi_status
-            where is_complete
-            qualify row_number() over (partition by team_id, kpi order by period_start desc) = 1
+            select * from (
+                select
+                    *,
+                    row_number() over (partition by team_id, kpi order by period_start desc) as recency
+                from kpi_status
+                where is_complete
+            ) as ranked
+            where recency = 1
             order by team_id, kpi
             """,
         )
-        alerts = _rows(con, "select * from marts.kpi_alerts order by team_id, kpi, rule")
+        for status in statuses:
+            status.pop("recency")
+        alerts = _rows(con, "select * from kpi_alerts order by team_id, kpi, rule")
     team_ids = sorted({s["team_id"] for s in statuses}) if teams is None else teams
     notes = []
     for team in team_ids:
