@@ -4,15 +4,15 @@ Two steps, each switched in with one rename:
 
 1. **Snapshot on Spark.** A Spark job (the same session settings as dbt's
    `spark` target, read from profiles.yml) writes every mart as Parquet into a
-   new version folder, with the marts' descriptions from Spark's catalog
-   beside them, and points `<spark_dir>/published/current` at it. Spark or
+   new version folder and points `<spark_dir>/published/current` at it. Spark or
    Databricks readers use that folder; the previous snapshot stays until the
    next publish.
 2. **Where readers look.** The snapshot goes through the DuckDB publish
    (orchestration/publishing.py) unchanged: DuckDB reads the Parquet files
    (no rows through Python), and the published DuckDB file plus one Parquet
    file per mart beside PRODUCTOPS_PUBLISHED are swapped in as one set, with
-   the same comments and Parquet metadata as on the DuckDB engine. The
+   the same comments and Parquet metadata (the descriptions of dbt's YAML)
+   as on the DuckDB engine. The
    dashboard, BI tools and notifications read the same paths whatever engine
    built the marts.
 
@@ -35,11 +35,17 @@ from pathlib import Path
 import duckdb
 
 from ingestion.destinations.spark import CURRENT_LINK, new_version_folder, switch_current
-from orchestration.publishing import MARTS_SCHEMA, Published, _ident, publish_marts, sql_string
+from orchestration.publishing import (
+    MARTS_SCHEMA,
+    Descriptions,
+    Published,
+    _comment_statements,
+    _ident,
+    publish_marts,
+    sql_string,
+)
 
 PUBLISHED_FOLDER = "published"
-# Beside each snapshot's mart folders (a leading underscore: Spark's readers skip it).
-DESCRIPTIONS_FILE = "_descriptions.json"
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 PROFILE, SPARK_TARGET = "productops", "spark"
 
@@ -82,17 +88,9 @@ def _write_snapshot(spark_dir: Path, tables: list[str]) -> Path:
     root = snapshot_root(spark_dir)
     version = new_version_folder(root)
     try:
-        descriptions = {}
         for table in tables:
-            name = f"{MARTS_SCHEMA}.{table}"
             # One file per mart: small tables, and readers of the snapshot find one part.
-            spark.table(name).coalesce(1).write.parquet(str(version / table))
-            columns = spark.catalog.listColumns(name)
-            descriptions[table] = {
-                "table": spark.catalog.getTable(name).description,
-                "columns": {c.name: c.description for c in columns if c.description},
-            }
-        (version / DESCRIPTIONS_FILE).write_text(json.dumps(descriptions, ensure_ascii=False, indent=1))
+            spark.table(f"{MARTS_SCHEMA}.{table}").coalesce(1).write.parquet(str(version / table))
     except BaseException:
         shutil.rmtree(version, ignore_errors=True)
         raise
@@ -114,19 +112,31 @@ def write_snapshot(spark_dir: Path, tables: list[str], env: Mapping[str, str] | 
     return Path(result.stdout.strip().splitlines()[-1])
 
 
+def mart_descriptions_from_manifest(tables: list[str]) -> dict[str, Descriptions]:
+    """The marts' descriptions from dbt's YAML (the manifest): dbt-spark persists no
+    column comments on Parquet tables, and these are the texts DuckDB's comments hold."""
+    from orchestration.dbt_setup import ensure_manifest
+
+    nodes = json.loads(ensure_manifest().read_text())["nodes"].values()
+    models = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["schema"] == MARTS_SCHEMA}
+    described = {}
+    for table in tables:
+        node = models.get(table, {})
+        columns = {name: c["description"] for name, c in node.get("columns", {}).items()}
+        columns = {name: text for name, text in columns.items() if text}
+        described[table] = Descriptions(table=node.get("description") or None, columns=columns)
+    return described
+
+
 def _load_snapshot(con: duckdb.DuckDBPyConnection, version: Path, tables: list[str]) -> None:
     """The snapshot's marts as DuckDB tables in schema marts, their descriptions as comments."""
-    descriptions = json.loads((version / DESCRIPTIONS_FILE).read_text())
     con.execute(f"create schema if not exists {MARTS_SCHEMA}")
-    for table in tables:
+    for table, described in mart_descriptions_from_manifest(tables).items():
         relation = f"{MARTS_SCHEMA}.{_ident(table)}"
         files = str(version / table / "*.parquet")
         con.execute(f"create table {relation} as select * from read_parquet({sql_string(files)})")
-        described = descriptions.get(table, {})
-        if described.get("table"):
-            con.execute(f"comment on table {relation} is {sql_string(described['table'])}")
-        for column, text in described.get("columns", {}).items():
-            con.execute(f"comment on column {relation}.{_ident(column)} is {sql_string(text)}")
+        for statement in _comment_statements(relation, described):
+            con.execute(statement)
 
 
 def publish_spark_marts(
