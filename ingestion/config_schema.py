@@ -253,9 +253,9 @@ def _check_postgres_url(url: str) -> None:
             f"(e.g. {POSTGRES_URL_EXAMPLE})"
         )
     try:
-        import psycopg2.extensions
+        from psycopg.conninfo import conninfo_to_dict
 
-        psycopg2.extensions.parse_dsn(url)
+        conninfo_to_dict(url)
         urlsplit(url).port  # noqa: B018 - raises on a port that is not a number
     except Exception:
         raise ValueError(

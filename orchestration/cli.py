@@ -423,7 +423,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         planned = [node.name for node in job.nodes]
         if selected is not None:
             planned = [step for step in planned if _step_selected(step, args.source)]
-        for line in failure_lines(result.all_events, settings.published, planned):
+        from orchestration.published import PublishedSource
+
+        for line in failure_lines(result.all_events, PublishedSource.of(settings), planned):
             print(line, file=sys.stderr)
         print(f"Run failed after {seconds:.1f}s.", file=sys.stderr)
         print(f"Full log: {log_file}", file=sys.stderr)

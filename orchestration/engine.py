@@ -12,6 +12,7 @@ functions so that choosing DuckDB never imports a Postgres or Spark client.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -97,9 +98,12 @@ def _publish_postgres(
 
 
 def _postgres_dbt_env(settings: Settings) -> dict[str, str]:
-    from orchestration.dbt_setup import postgres_dbt_env
+    """The postgres target's connection fields, the password as a dbt secret, the salt and
+    the as-of date as session settings (orchestration/dbt_setup.py)."""
+    from orchestration.dbt_setup import AS_OF_VARIABLE, dbt_env, postgres_dbt_env
 
-    return postgres_dbt_env(settings)
+    as_of = os.environ.get(AS_OF_VARIABLE) or dbt_env(settings).get(AS_OF_VARIABLE)
+    return postgres_dbt_env(postgres_url(settings), settings.salt.value, as_of)
 
 
 def postgres_url(settings: Settings) -> str:

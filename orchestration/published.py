@@ -24,7 +24,7 @@ DUCKDB_SCHEMA = "marts"
 POSTGRES_SCHEMA = "published"
 # `?` placeholders outside quoted strings and identifiers.
 _PLACEHOLDER = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|(\?)|(%)")
-# psycopg2 type codes (PostgreSQL type OIDs) turned into what DuckDB's `.df()` gives.
+# psycopg type codes (PostgreSQL type OIDs) turned into what DuckDB's `.df()` gives.
 _NUMERIC, _DATE, _TIMESTAMP, _TIMESTAMPTZ = 1700, 1082, 1114, 1184
 
 
@@ -71,7 +71,7 @@ class PublishedSource:
 
 
 class PostgresReader:
-    """A read-only psycopg2 connection that takes `?` parameters like DuckDB."""
+    """A read-only psycopg connection that takes `?` parameters like DuckDB."""
 
     def __init__(self, con) -> None:
         self._con = con
@@ -115,11 +115,11 @@ def _duckdb(source: PublishedSource) -> Iterator[Any]:
 
 
 def _postgres(source: PublishedSource) -> Iterator[Any]:
-    import psycopg2
+    import psycopg
 
-    con = psycopg2.connect(source.postgres_url.value, application_name="productops-reader")
+    con = psycopg.connect(source.postgres_url.value, application_name="productops-reader")
     try:
-        con.set_session(readonly=True)
+        con.read_only = True
         with con.cursor() as cur:
             cur.execute("select 1 from pg_namespace where nspname = %s", [POSTGRES_SCHEMA])
             if not cur.fetchall():

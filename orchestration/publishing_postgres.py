@@ -58,11 +58,16 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(text: str) -> str:
+    """A string literal for utility statements (COMMENT ON takes no bound parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 @contextmanager
 def _connect(url: str) -> Iterator:
-    import psycopg2
+    import psycopg
 
-    con = psycopg2.connect(url, application_name=APPLICATION_NAME)
+    con = psycopg.connect(url, application_name=APPLICATION_NAME)
     try:
         yield con
     finally:
@@ -116,7 +121,7 @@ def _build_new_schema(con, schema: str, tables: list[str]) -> dict[str, int]:
         cur.execute(f"create schema {_ident(schema)}")
         # When it was published, for readers (orchestration.published.published_at).
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        cur.execute(f"comment on schema {_ident(schema)} is %s", [stamp])
+        cur.execute(f"comment on schema {_ident(schema)} is {_literal(stamp)}")
         for table in tables:
             source, copy = f"{_ident(MARTS_SCHEMA)}.{_ident(table)}", f"{_ident(schema)}.{_ident(table)}"
             # Column comments and NOT NULL come with LIKE; the table's comment is set below.
@@ -126,7 +131,7 @@ def _build_new_schema(con, schema: str, tables: list[str]) -> dict[str, int]:
             cur.execute("select obj_description(%s::regclass, 'pg_class')", [source])
             description = cur.fetchall()[0][0]
             if description is not None:
-                cur.execute(f"comment on table {copy} is %s", [description])
+                cur.execute(f"comment on table {copy} is {_literal(description)}")
             cur.execute(f"analyze {copy}")
         usage, select = _reader_grants(cur)
         for role in usage:
@@ -139,7 +144,7 @@ def _build_new_schema(con, schema: str, tables: list[str]) -> dict[str, int]:
 
 def _swap(con, new_schema: str, old_schema: str) -> bool:
     """`published` becomes `new_schema` in one transaction; False when a lock was not granted in time."""
-    from psycopg2 import errors
+    from psycopg import errors
 
     try:
         with con.cursor() as cur:
@@ -161,7 +166,7 @@ def _swap(con, new_schema: str, old_schema: str) -> bool:
 
 def _drop_schemas(con, schemas: list[str]) -> bool:
     """Drop each schema (and its tables) unless a reader still holds one; True when all went."""
-    from psycopg2 import errors
+    from psycopg import errors
 
     dropped = True
     for schema in schemas:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import duckdb
-import psycopg2
+import psycopg
 
 from orchestration.published import NotPublished, PublishedSource, connect
 from orchestration.publishing import MARTS_SCHEMA
@@ -40,7 +40,7 @@ def published_connection(published: Path | PublishedSource, warehouse: Path) -> 
             try:
                 with connect(published) as con:
                     yield con
-            except psycopg2.Error as exc:
+            except psycopg.Error as exc:
                 raise QueryError(str(exc).strip()) from exc
             return
         published = published.path
@@ -71,7 +71,7 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnecti
         raise QueryError("empty SQL")
     try:
         cursor = con.execute(sql)
-    except (duckdb.Error, psycopg2.Error) as exc:
+    except (duckdb.Error, psycopg.Error) as exc:
         raise QueryError(str(exc).strip()) from exc
     if cursor.description is None:
         raise QueryError("the statement returned no rows to show (only queries are allowed)")

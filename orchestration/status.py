@@ -399,7 +399,7 @@ def _published(settings: Settings) -> dict[str, Any]:
 
 def _published_on_engine(settings: Settings) -> dict[str, Any]:
     """The engine's published marts (postgres: schema published), and their unmatched usage."""
-    import psycopg2
+    import psycopg
 
     from orchestration.published import NotPublished, PublishedSource, connect, published_at, tables
 
@@ -410,7 +410,7 @@ def _published_on_engine(settings: Settings) -> dict[str, Any]:
         when = published_at(source).isoformat(timespec="seconds")
     except NotPublished:
         return {"path": source.where, "exists": False}
-    except psycopg2.Error as exc:  # libpq's message names host and user, never the password
+    except psycopg.Error as exc:  # libpq's message names host and user, never the password
         return {"path": f"{source.where} (unreachable: {str(exc).strip().splitlines()[0]})", "exists": False}
     return {"path": source.where, "exists": True, "published_at": when, "marts": len(marts)}
 

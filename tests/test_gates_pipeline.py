@@ -135,7 +135,7 @@ def test_duplicate_keys_stop_the_run_at_the_jira_suite(world, capsys):
     assert gate.startswith("GATE FAILED jira/issues · batch_expectations: raw.jira_issues: 1 of ")
     assert "issue_key is unique: 2 of 750 rows fail (e.g. " + first["key"] + ")" in gate
     assert sum(line.startswith("GATE FAILED") for line in err.splitlines()) == 1
-    not_run = "notifications__kpi_alerts_sent, productops_dbt, published__productops"
+    not_run = "engine__raw_shipped, notifications__kpi_alerts_sent, productops_dbt, published__productops"
     assert "NOT RUN because of the failures above: " + not_run in err
     assert "Published marts left unchanged: " + str(world.published) in err
     assert fingerprint(world.published.parent) == before

@@ -12,6 +12,7 @@ TITLE = "Delivery"
 ICON = ":material/local_shipping:"
 URL_PATH = "delivery"
 MAX_SPRINTS = 16
+PERCENTILES = (50, 85, 95)  # cycle-time percentiles shown
 
 
 def _team_clause(filters: Filters, column: str = "team_id") -> tuple[str, list]:
@@ -38,16 +39,21 @@ def finished_items(marts: PublishedMarts, filters: Filters) -> tuple[pd.DataFram
     args = [filters.start, filters.until, *params]
     items = marts.frame(
         "select work_item_key, coalesce(title, '') as title, team_id, resolved_at, "
-        f"cycle_time_hours / 24 as cycle_time_days from fct_work_items where {where} order by resolved_at",
+        f"cycle_time_hours / 24.0 as cycle_time_days from fct_work_items where {where} order by resolved_at",
         args,
     )
+    # Ordered-set aggregates: the same SQL on DuckDB and PostgreSQL.
     pcts = marts.frame(
-        "select quantile_cont(cycle_time_hours / 24, [0.5, 0.85, 0.95]) as p "
-        f"from fct_work_items where {where}",
+        "select "
+        + ", ".join(
+            f"percentile_cont({p / 100}) within group (order by cycle_time_hours / 24.0) as p{p}"
+            for p in PERCENTILES
+        )
+        + f" from fct_work_items where {where}",
         args,
-    )["p"].iloc[0]
-    values = list(pcts) if pcts is not None and len(items) else [None, None, None]
-    return items, dict(zip((50, 85, 95), values, strict=True))
+    ).iloc[0]
+    values = [None if pd.isna(pcts[f"p{p}"]) else float(pcts[f"p{p}"]) for p in PERCENTILES]
+    return items, dict(zip(PERCENTILES, values, strict=True))
 
 
 def open_items(marts: PublishedMarts, filters: Filters) -> tuple[pd.DataFrame, dict[int, float | None]]:

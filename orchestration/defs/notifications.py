@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import psycopg2
+import psycopg
 
 from ingestion.config import ConfigError
 from orchestration.defs.schedules import env_schedule
@@ -49,7 +49,7 @@ def _send(context, warehouse: WarehouseResource, build) -> dict:
         notes: list[Notification] = build(settings)
         with warehouse.connect() as con:
             outcome: Outcome = deliver(con, notes, channels, context.run.run_id)
-    except (ConfigError, OSError, RuntimeError, ValueError, NotPublished, psycopg2.Error) as exc:
+    except (ConfigError, OSError, RuntimeError, ValueError, NotPublished, psycopg.Error) as exc:
         # duckdb's errors are RuntimeErrors; none of these messages holds a secret (libpq's
         # name the host and user, never the password).
         context.log.warning(f"notifications not sent, retried next run: {type(exc).__name__}: {exc}")

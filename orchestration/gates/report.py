@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from orchestration.published import NotPublished, PublishedSource, published_at
+
 # A blocking check's step fails with this error; the gate lines already say why.
 _CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
 
@@ -38,7 +40,9 @@ def failed_checks(events: Iterable[Any]) -> list[Any]:
     ]
 
 
-def failure_lines(events: Iterable[Any], published: Path, planned_steps: Iterable[str] = ()) -> list[str]:
+def failure_lines(
+    events: Iterable[Any], published: Path | PublishedSource, planned_steps: Iterable[str] = ()
+) -> list[str]:
     """What went wrong in a run, for a terminal: one line per failed gate or step,
     then the planned steps that never started because of them."""
     events = list(events)
@@ -58,8 +62,15 @@ def failure_lines(events: Iterable[Any], published: Path, planned_steps: Iterabl
     return lines
 
 
-def published_state(published: Path) -> str:
-    if not published.exists():
-        return f"Nothing published yet: readers have no {published} until a run passes every gate."
-    when = datetime.fromtimestamp(published.stat().st_mtime, UTC)
-    return f"Published marts left unchanged: {published} (last published {when:%Y-%m-%d %H:%M} UTC)."
+def published_state(published: Path | PublishedSource) -> str:
+    source = published if isinstance(published, PublishedSource) else PublishedSource(Path(published))
+    try:
+        if source.postgres_url is not None:
+            when = published_at(source)
+        elif source.path.exists():
+            when = datetime.fromtimestamp(source.path.stat().st_mtime, UTC)
+        else:
+            raise NotPublished(source.where)
+    except NotPublished:
+        return f"Nothing published yet: readers have no {source.where} until a run passes every gate."
+    return f"Published marts left unchanged: {source.where} (last published {when:%Y-%m-%d %H:%M} UTC)."
