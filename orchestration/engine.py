@@ -140,8 +140,9 @@ register(
 def _ship_spark(
     settings: Settings, con: duckdb.DuckDBPyConnection, tables: list[str] | None
 ) -> dict[str, int]:
-    from ingestion.destinations.spark import ship_raw
+    from ingestion.destinations.spark import check_spark_available, ship_raw
 
+    check_spark_available()  # before anything reaches the engine's folder
     return ship_raw(con, settings.spark_dir, tables)
 
 

@@ -19,6 +19,7 @@ ship, for a Spark job still reading it. A failure before the switch leaves
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import time
@@ -34,6 +35,25 @@ VERSIONS_FOLDER = "versions"
 CURRENT_LINK = "current"
 DATA_FILE = "data.parquet"
 TMP_SUFFIX = ".tmp"
+
+
+class SparkUnavailable(RuntimeError):
+    """The Spark engine cannot run here: what is missing and how to get it."""
+
+
+def check_spark_available() -> None:
+    """dbt-spark with pyspark (the `spark` extra) and a Java runtime on PATH, or a clear error."""
+    missing = [name for name in ("pyspark", "dbt.adapters.spark") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SparkUnavailable(
+            f"PRODUCTOPS_ENGINE=spark needs {' and '.join(missing)}: install the spark extra"
+            " (pip install 'productops-warehouse[spark]': dbt-spark[session] and pyspark)"
+        )
+    if shutil.which("java") is None:
+        raise SparkUnavailable(
+            "PRODUCTOPS_ENGINE=spark needs Java 17 or newer on PATH for local pyspark"
+            " (Debian: apt-get install openjdk-17-jre-headless)"
+        )
 
 
 def raw_root(spark_dir: Path) -> Path:
