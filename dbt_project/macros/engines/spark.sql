@@ -298,3 +298,42 @@
     {%- endif -%}
     {{ return(dbt.is_incremental()) }}
 {%- endmacro %}
+
+{# ------------------------------------------------------------------ seeds #}
+
+{#
+    dbt-spark's seed loader binds values by Python string formatting on the
+    session method, and an empty cell arrives as the text 'None'. This one
+    writes each value as a SQL literal: an empty cell is null, as on DuckDB.
+#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for column_name in agate_table.column_names -%}
+                    {%- set column_type = column_override.get(column_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                    cast({{ spark__seed_literal(row[loop.index0]) }} as {{ column_type }}){{ ', ' if not loop.last }}
+                {%- endfor -%}){{ ',' if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- do statements.append(sql) -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+{# A seed cell as a Spark SQL literal (backslashes escape in Spark's string literals). #}
+{% macro spark__seed_literal(value) -%}
+    {%- if value is none -%}
+        null
+    {%- elif value is sameas true or value is sameas false -%}
+        {{ 'true' if value else 'false' }}
+    {%- elif value is number -%}
+        {{ value }}
+    {%- else -%}
+        '{{ (value | string) | replace('\\', '\\\\') | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
