@@ -56,6 +56,10 @@
     and when the table predates the column.
 #}
 {% macro delete_rows_of_other_rules(rules_hash_sql) -%}
+    {{ return(adapter.dispatch('delete_rows_of_other_rules', 'productops')(rules_hash_sql)) }}
+{%- endmacro %}
+
+{% macro default__delete_rows_of_other_rules(rules_hash_sql) -%}
     {%- if incremental_target_has_column('_rules_hash') -%}
         delete from {{ this }} where _rules_hash is distinct from ({{ rules_hash_sql }})
     {%- endif -%}
@@ -70,6 +74,10 @@
     would leave it.
 #}
 {% macro get_incremental_replace_partitions_sql(arg_dict) -%}
+    {{ return(adapter.dispatch('replace_partitions_sql', 'productops')(arg_dict)) }}
+{%- endmacro %}
+
+{% macro default__replace_partitions_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] -%}
@@ -100,6 +108,10 @@
     md5 of a relation's rows (the given columns), order-independent.
 #}
 {% macro rows_fingerprint(relation, columns) -%}
+    {{ return(adapter.dispatch('rows_fingerprint', 'productops')(relation, columns)) }}
+{%- endmacro %}
+
+{% macro default__rows_fingerprint(relation, columns) -%}
     (
         select coalesce({{ dbt.listagg('row_text', "'|'", 'order by row_text') }}, '')
         from (
@@ -201,6 +213,10 @@
     (Okta's System Log only grows.)
 #}
 {% macro flag_removed_usage_events() -%}
+    {{ return(adapter.dispatch('flag_removed_usage_events', 'productops')()) }}
+{%- endmacro %}
+
+{% macro default__flag_removed_usage_events() -%}
     update {{ this }} as built
     set
         is_removed = true,

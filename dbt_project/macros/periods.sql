@@ -20,12 +20,14 @@
     The rows of a CTE with a team_id, each once for its team and once more for
     the organisation (team_id '__all__'), so that every aggregate over it
     gives both the teams and the pooled organisation (percentiles over all
-    items, never averaged). Rows without a team count for neither.
+    items, never averaged). Rows without a team count for neither. `columns`
+    lists the other columns the roll-up keeps (team_id comes first): spelt
+    out, because `select * replace` is DuckDB's alone.
 #}
-{% macro with_organisation_rows(cte) -%}
-    select * from {{ cte }} where team_id is not null
+{% macro with_organisation_rows(cte, columns) -%}
+    select team_id, {{ columns | join(', ') }} from {{ cte }} where team_id is not null
     union all
-    select * replace ({{ organisation_team_id() }} as team_id) from {{ cte }} where team_id is not null
+    select {{ organisation_team_id() }} as team_id, {{ columns | join(', ') }} from {{ cte }} where team_id is not null
 {%- endmacro %}
 
 {# Every team_id of a teams CTE, plus the organisation's. #}

@@ -1,8 +1,9 @@
 {#
     Timestamp and date helpers. Everything is stored as UTC; dbt's
-    cross-database macros do the work where one exists, and what DuckDB alone
-    offers (parsing Jira's offsets, time zone conversion, date series) stays in
-    this file.
+    cross-database macros do the work where one exists, and what differs by
+    engine (parsing Jira's offsets, time zone conversion, date series, exact
+    elapsed time, the session's as-of date) is dispatched: duckdb__ here,
+    postgres__ / spark__ in macros/engines/.
 #}
 
 {#
@@ -12,16 +13,28 @@
     rather than guessing.
 #}
 {% macro parse_jira_timestamp(expr) -%}
+    {{ return(adapter.dispatch('parse_jira_timestamp', 'productops')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_jira_timestamp(expr) -%}
     strptime({{ expr }}, ['%Y-%m-%dT%H:%M:%S.%g%z', '%Y-%m-%dT%H:%M:%S%z'])
 {%- endmacro %}
 
 {# ISO 8601 with Z or an offset with colon (GitHub, Okta, Linear, Jira sprints). #}
 {% macro parse_iso_timestamp(expr) -%}
+    {{ return(adapter.dispatch('parse_iso_timestamp', 'productops')(expr)) }}
+{%- endmacro %}
+
+{% macro default__parse_iso_timestamp(expr) -%}
     cast({{ expr }} as timestamp with time zone)
 {%- endmacro %}
 
 {# The calendar date of an instant as seen in an IANA time zone. #}
 {% macro local_date(ts, time_zone) -%}
+    {{ return(adapter.dispatch('local_date', 'productops')(ts, time_zone)) }}
+{%- endmacro %}
+
+{% macro duckdb__local_date(ts, time_zone) -%}
     cast(timezone({{ time_zone }}, {{ ts }}) as date)
 {%- endmacro %}
 
@@ -34,18 +47,31 @@
     The run's as-of date: what "today" means for every time-relative column, so
     two runs with the same data and as-of date build identical marts. In order:
     var as_of_date (unit tests; `dbt build --vars '{as_of_date: 2026-11-20}'`),
-    the DuckDB variable productops_as_of that the pipeline sets from
-    PRODUCTOPS_AS_OF (orchestration/dbt_salt.py: a new date never defeats
-    dbt's partial parsing), else the current date (UTC: the profile pins the
-    session time zone).
+    the session's as-of setting that the pipeline sets from PRODUCTOPS_AS_OF
+    (macro session_as_of_date: a new date never defeats dbt's partial
+    parsing), else the current date (UTC: the profile pins the session time
+    zone).
 #}
 {% macro today() -%}
     {%- set as_of_date = var('as_of_date', none) -%}
     {%- if as_of_date -%}
         cast('{{ as_of_date }}' as date)
     {%- else -%}
-        coalesce(cast(getvariable('productops_as_of') as date), current_date)
+        coalesce({{ session_as_of_date() }}, current_date)
     {%- endif -%}
+{%- endmacro %}
+
+{#
+    The as-of date the pipeline set on the session, or null: DuckDB variable
+    productops_as_of (orchestration/dbt_salt.py), Postgres setting
+    productops.as_of (PGOPTIONS).
+#}
+{% macro session_as_of_date() -%}
+    {{ return(adapter.dispatch('session_as_of_date', 'productops')()) }}
+{%- endmacro %}
+
+{% macro duckdb__session_as_of_date() -%}
+    cast(getvariable('productops_as_of') as date)
 {%- endmacro %}
 
 {#
@@ -78,16 +104,24 @@
     times, which is exact because the profile pins the session to UTC.
 #}
 {% macro hours_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('hours_between', 'productops')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__hours_between(start_ts, end_ts) -%}
     ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 3600000000.0)
 {%- endmacro %}
 
 {% macro days_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('days_between', 'productops')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__days_between(start_ts, end_ts) -%}
     ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 86400000000.0)
 {%- endmacro %}
 
-{# Whole days from one date to another. #}
+{# Whole days from one date to another, as a bigint on every engine (PostgreSQL's date - date is an integer). #}
 {% macro days_from(start_date, end_date) -%}
-    {{ compact(dbt.datediff(start_date, end_date, 'day')) }}
+    cast({{ compact(dbt.datediff(start_date, end_date, 'day')) }} as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 {# SQL text on one line (dbt's macros render with line breaks). #}
@@ -100,10 +134,27 @@
     expression: use in a select with the bounds in the from clause.
 #}
 {% macro date_series(start_date, end_date, step) -%}
+    {{ return(adapter.dispatch('date_series', 'productops')(start_date, end_date, step)) }}
+{%- endmacro %}
+
+{% macro duckdb__date_series(start_date, end_date, step) -%}
     cast(unnest(generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval {{ step }})) as date)
 {%- endmacro %}
 
 {# Midnight UTC at the start of a date, as an instant. #}
 {% macro utc_midnight(date_expr) -%}
+    {{ return(adapter.dispatch('utc_midnight', 'productops')(date_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__utc_midnight(date_expr) -%}
     timezone('UTC', cast({{ date_expr }} as timestamp))
+{%- endmacro %}
+
+{# A month as text, e.g. 2024-03 (period labels). #}
+{% macro year_month_label(date_expr) -%}
+    {{ return(adapter.dispatch('year_month_label', 'productops')(date_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__year_month_label(date_expr) -%}
+    strftime({{ date_expr }}, '%Y-%m')
 {%- endmacro %}

@@ -56,7 +56,7 @@ problems as (
             kpi not in (
                 '{{ kpi_names() | join("', '") }}'
             )
-            and not starts_with(kpi, 'adoption_rate:')
+            and not {{ text_starts_with('kpi', "'adoption_rate:'") }}
         )
     union all
     select
@@ -64,7 +64,7 @@ problems as (
         'unknown tool ''' || substr(kpi, 15) || ''' in ' || kpi || ' (a tool_id of tools.csv)' as problem
     from numbered
     where
-        starts_with(kpi, 'adoption_rate:')
+        {{ text_starts_with('kpi', "'adoption_rate:'") }}
         and substr(kpi, 15) not in (select tool_id from tools)
     union all
     select
@@ -93,8 +93,15 @@ problems as (
     select
         line,
         'a second row for scope ' || scope || ' and KPI ' || kpi as problem
-    from numbered
-    qualify row_number() over (partition by scope, kpi order by line) > 1
+    from (
+        select
+            line,
+            scope,
+            kpi,
+            row_number() over (partition by scope, kpi order by line) as row_rank
+        from numbered
+    ) as ranked
+    where row_rank > 1
 
 ),
 

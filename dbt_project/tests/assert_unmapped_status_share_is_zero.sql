@@ -123,7 +123,7 @@ final as (
         source,
         items_with_unmapped_status,
         work_items,
-        round(items_with_unmapped_status / work_items, 4) as unmapped_share
+        {{ round_to('cast(items_with_unmapped_status as ' ~ type_double() ~ ') / work_items', 4) }} as unmapped_share
 
     from per_source
 

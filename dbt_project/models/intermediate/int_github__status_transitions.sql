@@ -293,23 +293,37 @@ close_transitions as (
 
 ),
 
-last_segments as (
+last_segments_ranked as (
 
     select
         open_issues.issue_id,
         open_issues.state,
         open_issues.closed_at,
         segments.close_position,
-        coalesce(segments.status_before_close, 'open') as status_before_close
+        coalesce(segments.status_before_close, 'open') as status_before_close,
+        row_number() over (
+            partition by open_issues.issue_id order by segments.segment desc nulls last
+        ) as row_rank
 
     from open_issues
 
     left join segments
         on open_issues.issue_id = segments.issue_id
 
-    qualify row_number() over (
-            partition by open_issues.issue_id order by segments.segment desc nulls last
-        ) = 1
+),
+
+last_segments as (
+
+    select
+        issue_id,
+        state,
+        closed_at,
+        close_position,
+        status_before_close
+
+    from last_segments_ranked
+
+    where row_rank = 1
 
 ),
 

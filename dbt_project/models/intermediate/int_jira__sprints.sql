@@ -14,6 +14,29 @@ issue_sprints as (
 
 ),
 
+final_ranked as (
+
+    select
+        sprint_id,
+        sprint_name,
+        sprint_state,
+        board_id,
+        sprint_goal,
+        started_at,
+        planned_end_at,
+        completed_at,
+        row_number() over (
+            partition by sprint_id
+            order by
+                case sprint_state when 'closed' then 0 when 'active' then 1 else 2 end asc,
+                loaded_at desc,
+                issue_id asc
+        ) as row_rank
+
+    from issue_sprints
+
+),
+
 final as (
 
     select
@@ -26,15 +49,9 @@ final as (
         planned_end_at,
         completed_at
 
-    from issue_sprints
+    from final_ranked
 
-    qualify row_number() over (
-            partition by sprint_id
-            order by
-                case sprint_state when 'closed' then 0 when 'active' then 1 else 2 end asc,
-                loaded_at desc,
-                issue_id asc
-        ) = 1
+    where row_rank = 1
 
 )
 

@@ -25,9 +25,9 @@ final as (
         lower(nullif(trim(github_login), '')) as github_login,
         nullif(trim(jira_account_id), '') as jira_account_id,
         {% if 'other_ids' in roster_columns -%}
-            string_split(lower(coalesce(other_ids, '')), '|')
+            {{ split_to_array("lower(coalesce(other_ids, ''))", '|') }}
         {%- else -%}
-            cast([] as varchar[])
+            {{ split_to_array("''", '|') }}
         {%- endif %} as other_ids,
         valid_from <= {{ today() }}
         and (valid_to is null or valid_to > {{ today() }}) as is_current

@@ -169,16 +169,35 @@ matching_rules as (
 
 ),
 
-best_rules as (
+ranked_rules as (
 
-    select *
+    select
+        source,
+        project,
+        issue_type,
+        raw_status,
+        mapped_category,
+        row_number() over (
+            partition by source, project, issue_type, raw_status
+            order by specificity desc, mapped_category asc
+        ) as row_rank
 
     from matching_rules
 
-    qualify row_number() over (
-            partition by source, project, issue_type, raw_status
-            order by specificity desc, mapped_category asc
-        ) = 1
+),
+
+best_rules as (
+
+    select
+        source,
+        project,
+        issue_type,
+        raw_status,
+        mapped_category
+
+    from ranked_rules
+
+    where row_rank = 1
 
 ),
 

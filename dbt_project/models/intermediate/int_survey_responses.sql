@@ -63,11 +63,18 @@ scores as (
 
 ),
 
-team_matches as (
+team_matches_ranked as (
 
+    -- a name match wins over an id match
     select
         responses.response_key,
-        teams.team_id
+        teams.team_id,
+        row_number() over (
+            partition by responses.response_key
+            order by
+                case when lower(responses.team_answer) = lower(trim(teams.team_name)) then 0 else 1 end,
+                teams.team_id
+        ) as row_rank
 
     from responses
 
@@ -76,13 +83,17 @@ team_matches as (
             lower(responses.team_answer) = lower(trim(teams.team_name))
             or lower(responses.team_answer) = lower(trim(teams.team_id))
 
-    -- a name match wins over an id match
-    qualify row_number() over (
-            partition by responses.response_key
-            order by
-                case when lower(responses.team_answer) = lower(trim(teams.team_name)) then 0 else 1 end,
-                teams.team_id
-        ) = 1
+),
+
+team_matches as (
+
+    select
+        response_key,
+        team_id
+
+    from team_matches_ranked
+
+    where row_rank = 1
 
 ),
 

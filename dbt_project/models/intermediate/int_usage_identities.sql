@@ -14,7 +14,7 @@ listed_ids as (
 
     select
         email,
-        trim(unnest(other_ids)) as other_id
+        {{ unnest_list('other_ids') }} as other_id
 
     from people
 
@@ -23,14 +23,14 @@ listed_ids as (
 final as (
 
     select
-        other_id,
+        trim(other_id) as other_id,
         min(email) as email
 
     from listed_ids
 
-    where other_id <> ''
+    where trim(other_id) <> ''
 
-    group by other_id
+    group by trim(other_id)
 
 )
 

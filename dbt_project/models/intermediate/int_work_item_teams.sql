@@ -65,12 +65,16 @@ owners as (
 
 ),
 
-assignee_teams as (
+assignee_teams_ranked as (
 
     select
         items.source,
         items.work_item_id,
-        people.team_id
+        people.team_id,
+        row_number() over (
+            partition by items.source, items.work_item_id
+            order by people.valid_from desc, people.team_id asc
+        ) as row_rank
 
     from items
 
@@ -80,10 +84,18 @@ assignee_teams as (
             and items.attribution_date >= people.valid_from
             and (people.valid_to is null or items.attribution_date < people.valid_to)
 
-    qualify row_number() over (
-            partition by items.source, items.work_item_id
-            order by people.valid_from desc, people.team_id asc
-        ) = 1
+),
+
+assignee_teams as (
+
+    select
+        source,
+        work_item_id,
+        team_id
+
+    from assignee_teams_ranked
+
+    where row_rank = 1
 
 ),
 

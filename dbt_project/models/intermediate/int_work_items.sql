@@ -66,17 +66,28 @@ github_logins as (
 
 ),
 
+github_last_transitions_ranked as (
+
+    select
+        work_item_id,
+        to_status,
+        row_number() over (
+            partition by work_item_id order by changed_at desc, sort_key desc
+        ) as row_rank
+
+    from github_transitions
+
+),
+
 github_last_transitions as (
 
     select
         work_item_id,
         to_status
 
-    from github_transitions
+    from github_last_transitions_ranked
 
-    qualify row_number() over (
-            partition by work_item_id order by changed_at desc, sort_key desc
-        ) = 1
+    where row_rank = 1
 
 ),
 

@@ -1,3 +1,7 @@
+{%- set rollup_columns = [
+    'source', 'work_item_id', 'created_at', 'resolved_at', 'is_canceled',
+    'lead_time_hours', 'cycle_time_hours', 'is_on_time',
+] %}
 with
 
 work_items as (
@@ -27,7 +31,7 @@ teams as (
 team_items as (
 
     -- each item for its team and again for the organisation roll-up
-    {{ with_organisation_rows('work_items') }}
+    {{ with_organisation_rows('work_items', rollup_columns) }}
 
 ),
 

@@ -6,17 +6,34 @@ people as (
 
 ),
 
-latest_periods as (
+ranked_periods as (
 
     -- the current period, else the most recent one
-    select *
+    select
+        person_id,
+        team_id,
+        role,
+        is_current,
+        row_number() over (
+            partition by person_id
+            order by is_current desc, valid_from desc, team_id asc
+        ) as row_rank
 
     from people
 
-    qualify row_number() over (
-            partition by person_id
-            order by is_current desc, valid_from desc, team_id asc
-        ) = 1
+),
+
+latest_periods as (
+
+    select
+        person_id,
+        team_id,
+        role,
+        is_current
+
+    from ranked_periods
+
+    where row_rank = 1
 
 ),
 

@@ -47,7 +47,7 @@ named_kpis as (
 
     from labels
 
-    where starts_with(labels.label, 'kpi:')
+    where {{ text_starts_with('labels.label', "'kpi:'") }}
 
     union
 

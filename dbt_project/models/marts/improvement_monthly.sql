@@ -15,7 +15,7 @@ teams as (
 team_actions as (
 
     -- each action for its team and again for the organisation roll-up
-    {{ with_organisation_rows('actions') }}
+    {{ with_organisation_rows('actions', ['opened_at', 'closed_at', 'is_canceled', 'days_to_close']) }}
 
 ),
 

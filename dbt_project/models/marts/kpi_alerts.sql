@@ -41,19 +41,30 @@ rules as (
 
 ),
 
-latest_complete as (
+ranked_complete as (
 
     -- the newest complete period of each team and KPI; judged only if it rests on enough items
-    select *
+    select
+        *,
+        row_number() over (
+            partition by team_id, kpi, period_grain
+            order by period_start desc
+        ) as row_rank
 
     from kpi_values
 
     where is_complete
 
-    qualify row_number() over (
-            partition by team_id, kpi, period_grain
-            order by period_start desc
-        ) = 1
+),
+
+latest_complete as (
+
+    select
+        {{ kpi_value_columns() | join(', ') }}
+
+    from ranked_complete
+
+    where row_rank = 1
 
 ),
 
@@ -91,21 +102,26 @@ candidates as (
     inner join rules
         on
             latest_complete.kpi = rules.rule_kpi
-            or starts_with(latest_complete.kpi, rules.rule_kpi_prefix)
+            or {{ text_starts_with('latest_complete.kpi', 'rules.rule_kpi_prefix') }}
 
     where latest_complete.is_judged
 
 ),
 
-baseline_periods as (
+ranked_history as (
 
     -- the rule's N judged complete periods just before the one judged
     select
         candidates.rule,
         candidates.team_id,
         candidates.kpi,
+        candidates.required_periods,
         judged_history.value,
-        judged_history.sample_size
+        judged_history.sample_size,
+        row_number() over (
+            partition by candidates.rule, candidates.team_id, candidates.kpi
+            order by judged_history.period_start desc
+        ) as row_rank
 
     from candidates
 
@@ -116,10 +132,20 @@ baseline_periods as (
             and candidates.period_grain = judged_history.period_grain
             and candidates.period_start > judged_history.period_start
 
-    qualify row_number() over (
-            partition by candidates.rule, candidates.team_id, candidates.kpi
-            order by judged_history.period_start desc
-        ) <= candidates.required_periods
+),
+
+baseline_periods as (
+
+    select
+        rule,
+        team_id,
+        kpi,
+        value,
+        sample_size
+
+    from ranked_history
+
+    where row_rank <= required_periods
 
 ),
 
@@ -129,7 +155,7 @@ baselines as (
         rule,
         team_id,
         kpi,
-        median(value) as baseline,
+        {{ percentile('value', 0.5) }} as baseline,
         count(*) as baseline_periods,
         sum(sample_size) as baseline_sample_size
 
@@ -167,12 +193,12 @@ fired as (
     where
         baseline_periods = required_periods
         and case rule_kind
-            when 'rise_pct' then baseline > 0 and round((value - baseline) / baseline, 9) > threshold
-            when 'fall_pct' then baseline > 0 and round((baseline - value) / baseline, 9) > threshold
-            when 'rise_points' then round(value - baseline, 9) > threshold
-            when 'fall_points' then round(baseline - value, 9) > threshold
-            when 'below' then round(value, 9) < threshold
-            when 'above' then round(value, 9) > threshold
+            when 'rise_pct' then baseline > 0 and {{ round_to('(value - baseline) / baseline', 9) }} > threshold
+            when 'fall_pct' then baseline > 0 and {{ round_to('(baseline - value) / baseline', 9) }} > threshold
+            when 'rise_points' then {{ round_to('value - baseline', 9) }} > threshold
+            when 'fall_points' then {{ round_to('baseline - value', 9) }} > threshold
+            when 'below' then {{ round_to('value', 9) }} < threshold
+            when 'above' then {{ round_to('value', 9) }} > threshold
         end
 
 ),
@@ -181,7 +207,7 @@ final as (
 
     select
         {{ dbt.hash(
-            "rule || '|' || team_id || '|' || kpi || '|' || period_grain || '|' || cast(period_start as varchar)"
+            "rule || '|' || team_id || '|' || kpi || '|' || period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ")"
         ) }} as alert_id,
         team_id,
         kpi,

@@ -12,7 +12,7 @@ targets as (
 
 ),
 
-matched as (
+ranked_targets as (
 
     -- a team's own target wins over the organisation-wide one (scope '*')
     select
@@ -20,7 +20,11 @@ matched as (
         targets.scope as target_scope,
         targets.direction,
         targets.target,
-        targets.at_risk_band
+        targets.at_risk_band,
+        row_number() over (
+            partition by kpi_values.team_id, kpi_values.kpi, kpi_values.period_grain, kpi_values.period_start
+            order by case when targets.scope = '*' then 1 else 0 end
+        ) as row_rank
 
     from kpi_values
 
@@ -29,10 +33,20 @@ matched as (
             kpi_values.kpi = targets.kpi
             and targets.scope in (kpi_values.team_id, '*')
 
-    qualify row_number() over (
-            partition by kpi_values.team_id, kpi_values.kpi, kpi_values.period_grain, kpi_values.period_start
-            order by case when targets.scope = '*' then 1 else 0 end
-        ) = 1
+),
+
+matched as (
+
+    select
+        {{ kpi_value_columns() | join(', ') }},
+        target_scope,
+        direction,
+        target,
+        at_risk_band
+
+    from ranked_targets
+
+    where row_rank = 1
 
 ),
 

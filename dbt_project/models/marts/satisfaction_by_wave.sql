@@ -140,7 +140,7 @@ scored_responses as (
 
     -- the organisation pools the shown teams' answers only: organisation minus
     -- the shown teams leaves nothing, so no suppressed team can be recovered
-    {{ with_organisation_rows('shown_responses') }}
+    {{ with_organisation_rows('shown_responses', ['survey_id', 'survey_wave', 'satisfaction_score', 'enps_score']) }}
 
 ),
 

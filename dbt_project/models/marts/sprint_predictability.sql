@@ -178,12 +178,13 @@ outcomes as (
 
 ),
 
-sprint_teams as (
+ranked_sprint_teams as (
 
     -- the team (and project) most of the sprint's items count for
     select
         sprint_id,
-        team_id
+        team_id,
+        row_number() over (partition by sprint_id order by count(*) desc, team_id) as row_rank
 
     from outcomes
 
@@ -191,7 +192,30 @@ sprint_teams as (
 
     group by sprint_id, team_id
 
-    qualify row_number() over (partition by sprint_id order by count(*) desc, team_id) = 1
+),
+
+sprint_teams as (
+
+    select
+        sprint_id,
+        team_id
+
+    from ranked_sprint_teams
+
+    where row_rank = 1
+
+),
+
+ranked_sprint_projects as (
+
+    select
+        sprint_id,
+        container as project_key,
+        row_number() over (partition by sprint_id order by count(*) desc, container) as row_rank
+
+    from outcomes
+
+    group by sprint_id, container
 
 ),
 
@@ -199,13 +223,11 @@ sprint_projects as (
 
     select
         sprint_id,
-        container as project_key
+        project_key
 
-    from outcomes
+    from ranked_sprint_projects
 
-    group by sprint_id, container
-
-    qualify row_number() over (partition by sprint_id order by count(*) desc, container) = 1
+    where row_rank = 1
 
 ),
 

@@ -1,3 +1,5 @@
+{%- set item_columns = ['resolved_at', 'is_canceled', 'lead_time_hours', 'cycle_time_hours', 'is_on_time'] %}
+{%- set sprint_columns = ['completed_at', 'is_closed', 'committed_completed_items', 'committed_items'] %}
 with
 
 work_items as (
@@ -51,13 +53,13 @@ teams as (
 team_items as (
 
     -- each item for its team and again for the organisation row
-    {{ with_organisation_rows('work_items') }}
+    {{ with_organisation_rows('work_items', item_columns) }}
 
 ),
 
 team_sprints as (
 
-    {{ with_organisation_rows('sprints') }}
+    {{ with_organisation_rows('sprints', sprint_columns) }}
 
 ),
 
@@ -230,7 +232,7 @@ stickiness_monthly as (
 
 ),
 
-latest_waves as (
+latest_waves_ranked as (
 
     -- the latest wave up to the month's end whose results are not suppressed
     select
@@ -239,7 +241,11 @@ latest_waves as (
         satisfaction.survey_wave,
         satisfaction.response_rate,
         satisfaction.satisfaction_score,
-        satisfaction.enps
+        satisfaction.enps,
+        row_number() over (
+            partition by team_months.team_id, team_months.month_start
+            order by satisfaction.wave_date desc, satisfaction.survey_wave desc, satisfaction.survey_id asc
+        ) as row_rank
 
     from team_months
 
@@ -250,10 +256,21 @@ latest_waves as (
 
     where not satisfaction.is_suppressed
 
-    qualify row_number() over (
-            partition by team_months.team_id, team_months.month_start
-            order by satisfaction.wave_date desc, satisfaction.survey_wave desc, satisfaction.survey_id asc
-        ) = 1
+),
+
+latest_waves as (
+
+    select
+        team_id,
+        month_start,
+        survey_wave,
+        response_rate,
+        satisfaction_score,
+        enps
+
+    from latest_waves_ranked
+
+    where row_rank = 1
 
 ),
 

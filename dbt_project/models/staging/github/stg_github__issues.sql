@@ -24,7 +24,7 @@ renamed as (
         {{ parse_iso_timestamp(json_text('payload', '$.created_at')) }} as created_at,
         {{ parse_iso_timestamp(json_text('payload', '$.closed_at')) }} as closed_at,
         updated_at,
-        {{ json_value('payload', '$.pull_request') }} is not null as is_pull_request,
+        {{ json_has('payload', '$.pull_request') }} as is_pull_request,
         _loaded_at as loaded_at,
         _run_id as run_id
 

@@ -31,8 +31,7 @@ items as (
         author_account_id,
         loaded_at,
         run_id,
-        {{ unnest_list('items') }} as item,
-        {{ list_positions('items') }} as item_index
+        {{ unnest_with_positions('items', 'item', 'item_index') }}
 
     from histories
 

@@ -10,18 +10,15 @@ renamed as (
 
     select
         event_uuid,
-        {{ parse_iso_timestamp("payload ->> '$.published'") }} as published_at,
+        {{ parse_iso_timestamp(json_text('payload', '$.published')) }} as published_at,
         event_type,
-        payload ->> '$.actor.id' as actor_id,
-        payload ->> '$.actor.type' as actor_type,
-        lower(trim(payload ->> '$.actor.alternateId')) as actor_login,
-        payload ->> '$.outcome.result' as outcome_result,
+        {{ json_text('payload', '$.actor.id') }} as actor_id,
+        {{ json_text('payload', '$.actor.type') }} as actor_type,
+        lower(trim({{ json_text('payload', '$.actor.alternateId') }})) as actor_login,
+        {{ json_text('payload', '$.outcome.result') }} as outcome_result,
         -- the AppInstance entry of target[], wherever it stands (the object
         -- itself: its siblings may lack a displayName)
-        list_filter(
-            json_extract(payload, '$.target[*]'),
-            lambda target: target ->> '$.type' = 'AppInstance'
-        )[1] ->> '$.displayName' as app_instance_name,
+        {{ json_array_find_text('payload', '$.target[*]', 'type', 'AppInstance', 'displayName') }} as app_instance_name,
         _loaded_at as loaded_at,
         _run_id as run_id
 
@@ -40,9 +37,13 @@ final as (
         actor_login,
         -- an Okta user keeps their id when their login (email) changes:
         -- every event of the actor counts for the actor's latest login
-        last_value(actor_login ignore nulls) over (
+        -- (the last non-null login: `ignore nulls` is not portable)
+        first_value(actor_login) over (
             partition by coalesce(actor_id, actor_login)
-            order by published_at, event_uuid
+            order by
+                case when actor_login is null then 1 else 0 end,
+                published_at desc,
+                event_uuid desc
             rows between unbounded preceding and unbounded following
         ) as actor_email,
         outcome_result,
