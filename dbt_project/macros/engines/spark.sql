@@ -337,3 +337,11 @@
         '{{ (value | string) | replace('\\', '\\\\') | replace("'", "\\'") }}'
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    A seed is one Parquet file written in file order (one insert), which
+    monotonically_increasing_id() follows within a file.
+#}
+{% macro spark__row_number_in_load_order() -%}
+    row_number() over (order by monotonically_increasing_id())
+{%- endmacro %}
