@@ -153,11 +153,9 @@ def _spark_dbt_env(settings: Settings) -> dict[str, str]:
 
 
 def _publish_spark(settings: Settings, con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
-    from orchestration.dbt_setup import dbt_env
     from orchestration.publishing_spark import publish_spark_marts
 
-    env = {**dbt_env(settings), **_spark_dbt_env(settings)}
-    return publish_spark_marts(settings.spark_dir, settings.published, tables, env).rows
+    return publish_spark_marts(settings.spark_dir, settings.published, tables, _spark_dbt_env(settings)).rows
 
 
 register(
