@@ -325,7 +325,7 @@ INCREMENTAL_BOOKKEEPING = ("_loaded_at", "_rules_hash")
 
 def _cell(value):
     """One value in a form both engines agree on: numbers as float, times as naive UTC."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         return None
     if isinstance(value, decimal.Decimal | int) and not isinstance(value, bool):
         return float(value)
