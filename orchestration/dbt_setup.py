@@ -128,3 +128,42 @@ def ensure_manifest() -> Path:
     if result.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
     return manifest
+
+
+# -- PostgreSQL target ---------------------------------------------------------------
+
+PG_PASSWORD_VARIABLE = "DBT_ENV_SECRET_PRODUCTOPS_PG_PASSWORD"
+
+
+def _pg_option(name: str, value: str) -> str:
+    """One `-c name=value` of PGOPTIONS: libpq splits on spaces, so spaces and backslashes are escaped."""
+    escaped = value.replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-c {name}={escaped}"
+
+
+def postgres_dbt_env(url: str, salt: str = "", as_of: str | None = None) -> dict[str, str]:
+    """The variables profiles.yml's `postgres` target reads, from a libpq URL (or key=value string).
+
+    The password goes only to DBT_ENV_SECRET_PRODUCTOPS_PG_PASSWORD (dbt scrubs it from
+    logs); the salt, the run's as-of date and the UTC session time zone go through
+    PGOPTIONS as session settings (productops.salt, productops.as_of, TimeZone) that the
+    `postgres__` macros read, so none of them is ever written in SQL or target/.
+    """
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(url)
+    except Exception as exc:  # psycopg names what is wrong; the URL itself is a secret
+        raise ValueError(f"PRODUCTOPS_POSTGRES_URL is not a valid libpq URL: {type(exc).__name__}") from None
+    options = [_pg_option("TimeZone", "UTC"), _pg_option("productops.salt", salt)]
+    if as_of:
+        options.append(_pg_option("productops.as_of", as_of))
+    return {
+        "PRODUCTOPS_PG_HOST": str(params.get("host") or "127.0.0.1"),
+        "PRODUCTOPS_PG_PORT": str(params.get("port") or "5432"),
+        "PRODUCTOPS_PG_USER": str(params.get("user") or os.environ.get("USER", "postgres")),
+        "PRODUCTOPS_PG_DATABASE": str(params.get("dbname") or params.get("user") or "postgres"),
+        "PRODUCTOPS_PG_SSLMODE": str(params.get("sslmode") or "prefer"),
+        PG_PASSWORD_VARIABLE: str(params.get("password") or ""),
+        "PGOPTIONS": " ".join(options),
+    }

@@ -127,7 +127,7 @@
 {% macro roster_fingerprint() -%}
     {{ rows_fingerprint(ref('int_people__team_periods'),
         ['person_id', 'email', 'team_id', 'role', 'valid_from', 'valid_to', 'github_login', 'jira_account_id',
-         'other_ids']) }}
+         list_join('other_ids', "'|'")]) }}
 {%- endmacro %}
 
 {% macro tool_alias_fingerprint() -%}

@@ -70,6 +70,15 @@
     list_filter({{ list_expr }}, lambda element: not list_contains({{ other_list_expr }}, element))
 {%- endmacro %}
 
+{# The elements of a list joined into one string with a delimiter (SQL text), the same text on every engine. #}
+{% macro list_join(list_expr, delimiter_sql) -%}
+    {{ return(adapter.dispatch('list_join', 'productops')(list_expr, delimiter_sql)) }}
+{%- endmacro %}
+
+{% macro default__list_join(list_expr, delimiter_sql) -%}
+    array_to_string({{ list_expr }}, {{ delimiter_sql }})
+{%- endmacro %}
+
 {# A comma-separated SQL list of lower-cased string literals from a dbt var (plain SQL, every engine). #}
 {% macro lower_string_literals(values) -%}
     {%- for value in values -%}
