@@ -161,6 +161,11 @@
     )
 {%- endmacro %}
 
+{# Spark has no array_to_string; array_join skips nulls, as DuckDB's does. #}
+{% macro spark__list_join(list_expr, delimiter_sql) -%}
+    array_join({{ list_expr }}, {{ delimiter_sql }})
+{%- endmacro %}
+
 {# Not array_except, which also drops duplicates. #}
 {% macro spark__list_except(list_expr, other_list_expr) -%}
     filter({{ list_expr }}, element -> not array_contains({{ other_list_expr }}, element))
