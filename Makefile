@@ -19,7 +19,7 @@ $(VENV)/.runtime: $(BIN)/uv pyproject.toml requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
-# The dev lock is complete on its own (runtime + dev tools, resolved together).
+# The dev lock is complete on its own (runtime + dev tools + the Spark engine, resolved together).
 $(VENV)/.dev: $(BIN)/uv pyproject.toml requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements-dev.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
@@ -70,7 +70,7 @@ bench: $(VENV)/.runtime
 # Re-resolve the lock files after changing pyproject.toml.
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock --quiet
-	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --extra dev -o requirements-dev.lock --quiet
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 --extra dev --extra spark -o requirements-dev.lock --quiet
 
 clean:
 	rm -rf $(VENV) warehouse demo .dagster dbt_project/target dbt_project/logs test-output

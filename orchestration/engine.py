@@ -131,3 +131,40 @@ register(
         describe_published=_postgres_published,
     )
 )
+
+
+# -- spark: raw tables shipped as Parquet versions, marts built by dbt-spark (session method on
+# local pyspark), published as a Spark snapshot and the same reader files as on duckdb.
+
+
+def _ship_spark(
+    settings: Settings, con: duckdb.DuckDBPyConnection, tables: list[str] | None
+) -> dict[str, int]:
+    from ingestion.destinations.spark import check_spark_available, ship_raw
+
+    check_spark_available()  # before anything reaches the engine's folder
+    return ship_raw(con, settings.spark_dir, tables)
+
+
+def _spark_dbt_env(settings: Settings) -> dict[str, str]:
+    # profiles.yml's spark target keeps its metastore, warehouse and raw layer under this folder;
+    # Spark's driver binds loopback only.
+    return {"PRODUCTOPS_SPARK_DIR": str(settings.spark_dir), "SPARK_LOCAL_IP": "127.0.0.1"}
+
+
+def _publish_spark(settings: Settings, con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
+    from orchestration.publishing_spark import publish_spark_marts
+
+    return publish_spark_marts(settings.spark_dir, settings.published, tables, _spark_dbt_env(settings)).rows
+
+
+register(
+    Engine(
+        name="spark",
+        dbt_target="spark",
+        publish=_publish_spark,
+        ship=_ship_spark,
+        dbt_env=_spark_dbt_env,
+        kinds=frozenset({"spark", "parquet"}),
+    )
+)

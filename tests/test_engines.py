@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import json
 import math
 import shutil
@@ -19,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import psycopg
 import pytest
@@ -27,6 +29,7 @@ from dashboard.data import ORG, PublishedMarts
 from dashboard.model import Filters, add_months, available_months, default_end, teams
 from dashboard.views import PAGES, data_health
 from ingestion.config import ConfigError, load_settings
+from ingestion.destinations.spark import current_raw_version
 from orchestration import published
 from orchestration.notify.deliver import digest_notifications, read_alerts
 from orchestration.published import PublishedSource, to_pyformat
@@ -36,6 +39,7 @@ from orchestration.publishing_postgres import (
     PublishError,
     publish_schema,
 )
+from orchestration.publishing_spark import current_snapshot
 from orchestration.query import published_connection
 from orchestration.scorecard import load_scorecard, render_scorecard
 from tests.conftest import REPO, demo_run_env
@@ -287,13 +291,32 @@ def postgres_demo(tmp_path_factory, demo_org, postgres_cluster) -> EngineRun:
     return EngineRun("postgres", root, env, url, time.monotonic() - began)
 
 
+@pytest.fixture(scope="session")
+def spark_demo(tmp_path_factory, demo_org) -> EngineRun:
+    """`productops run --engine spark` on the demo (local pyspark), once per test session."""
+    root = tmp_path_factory.mktemp("spark_demo")
+    env = demo_run_env(root, demo_org)
+    began = time.monotonic()
+    proc = run_cli(env, "--engine", "spark")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return EngineRun("spark", root, env, None, time.monotonic() - began)
+
+
 def _engine_marts(request, engine: str) -> dict[str, pd.DataFrame]:
     """Every published mart of the engine's demo run (each engine adds its reader here)."""
     if engine == "postgres":
         run: EngineRun = request.getfixturevalue("postgres_demo")
         source = _source(run.database)
         return {t: published.frame(source, f'select * from "{t}"') for t in published.row_counts(source)}
+    if engine == "spark":  # published where DuckDB's are: readers open the same files
+        run = request.getfixturevalue("spark_demo")
+        source = PublishedSource(Path(run.env["PRODUCTOPS_PUBLISHED"]))
+        return {t: published.frame(source, f'select * from "{t}"') for t in published.row_counts(source)}
     raise AssertionError(f"no reader for engine {engine}")
+
+
+# Bookkeeping that records when this run landed the rows: differs from run to run by nature.
+RUN_TIME_COLUMNS = {"_loaded_at"}
 
 
 def _duckdb_marts(published_demo) -> dict[str, pd.DataFrame]:
@@ -303,7 +326,7 @@ def _duckdb_marts(published_demo) -> dict[str, pd.DataFrame]:
 
 def _cell(value):
     """One value in a form both engines agree on: numbers as float, times as naive UTC."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, decimal.Decimal | int) and not isinstance(value, bool):
         return float(value)
@@ -325,7 +348,7 @@ def _sort_key(value) -> str:
 
 
 def _rows(frame: pd.DataFrame) -> list[tuple]:
-    columns = sorted(frame.columns)
+    columns = sorted(set(frame.columns) - RUN_TIME_COLUMNS)
     rows = [tuple(_cell(v) for v in row) for row in frame[columns].itertuples(index=False)]
     return sorted(rows, key=lambda row: tuple(_sort_key(v) for v in row))
 
@@ -344,7 +367,7 @@ def _same_rows(want: list[tuple], got: list[tuple]) -> bool:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("engine", ["postgres"])
+@pytest.mark.parametrize("engine", ["postgres", "spark"])
 def test_every_mart_on_the_engine_equals_duckdbs(request, engine, published_demo):
     expected = _duckdb_marts(published_demo)
     actual = _engine_marts(request, engine)
@@ -403,6 +426,65 @@ def test_a_bad_batch_on_postgres_stops_before_dbt_and_leaves_published_unchanged
     assert _postgres_fingerprint(url) == before
 
 
+def _folder_fingerprint(folder: Path) -> dict[str, str]:
+    """Every file and link under a folder: a link by where it points, a file by its digest."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if path.is_symlink():
+            found[name] = "-> " + str(path.readlink())
+        elif path.is_file():
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+@pytest.mark.e2e
+def test_the_spark_snapshot_and_the_reader_files_hold_the_same_marts(spark_demo):
+    """Spark's own snapshot (a versioned Parquet folder per mart) and the files readers open
+    (the DuckDB file, one Parquet per mart beside it) come from one publish."""
+    settings = load_settings(spark_demo.env)
+    snapshot = current_snapshot(settings.spark_dir)
+    assert snapshot is not None and snapshot.parent.name == "versions"
+    counts = published.row_counts(PublishedSource(settings.published))
+    assert counts and counts["fct_work_items"] > 0
+    with duckdb.connect() as con:
+        for table, rows in counts.items():
+            in_snapshot = con.execute(f"select count(*) from '{snapshot / table}/*.parquet'").fetchall()[0][0]
+            beside = con.execute(f"select count(*) from '{settings.published.parent / table}.parquet'")
+            assert (in_snapshot, beside.fetchall()[0][0]) == (rows, rows), table
+    # The raw layer Spark read is the shipped version `current` points at, every raw table in it.
+    raw = current_raw_version(settings.spark_dir)
+    assert raw is not None and {"jira_issues", "usage_events"} <= {p.name for p in raw.iterdir()}
+
+
+@pytest.mark.e2e
+def test_a_bad_batch_on_spark_stops_before_dbt_and_leaves_published_unchanged(spark_demo, tmp_path):
+    # A copy of the good run: its warehouse (raw Parquet, metastore, published files) and demo.
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(spark_demo.env["PRODUCTOPS_DEMO_DIR"]), demo)
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(Path(spark_demo.env["PRODUCTOPS_WAREHOUSE"]).parent, warehouse, symlinks=True)
+    env = demo_run_env(tmp_path, demo, PRODUCTOPS_ENGINE="spark")
+    page = demo / "api" / "jira" / "pages" / "search-0001.json"
+    body = json.loads(page.read_text())
+    body["issues"][1]["key"] = body["issues"][0]["key"]
+    page.write_text(json.dumps(body))
+    spark_dir = load_settings(env).spark_dir
+    published_dir = Path(env["PRODUCTOPS_PUBLISHED"]).parent
+    before = (_folder_fingerprint(published_dir), _folder_fingerprint(spark_dir / "raw"))
+    assert any(name.endswith(".parquet") for name in before[0]) and "current" in before[1]
+
+    proc = run_cli(env)
+
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "GATE FAILED jira/issues · batch_expectations: raw.jira_issues" in proc.stderr
+    not_run = "engine__raw_shipped, notifications__kpi_alerts_sent, productops_dbt, published__productops"
+    assert "NOT RUN because of the failures above: " + not_run in proc.stderr
+    assert f"Published marts left unchanged: {env['PRODUCTOPS_PUBLISHED']}" in proc.stderr
+    # Nothing was shipped (the raw version Spark reads is the same) and nothing published.
+    assert (_folder_fingerprint(published_dir), _folder_fingerprint(spark_dir / "raw")) == before
+
+
 def _pages(marts: PublishedMarts, team_id: str) -> dict[str, tuple]:
     """Every dashboard page for one team over the last six months: its tiles, and its tables."""
     names = teams(marts)
@@ -427,7 +509,7 @@ def test_the_dashboard_and_the_cli_read_the_postgres_marts_as_they_read_duckdbs(
 ):
     """Every dashboard query, the scorecard and the digest run on PostgreSQL and say what they
     say on DuckDB, and `productops report` writes its file from schema published."""
-    settings = load_settings(postgres_demo.env)
+    settings = load_settings({**postgres_demo.env, "PRODUCTOPS_ENGINE": "postgres"})
     on_postgres = PublishedMarts.of(settings)
     on_duckdb = PublishedMarts(published_demo.published)
     team = min(t for t in teams(on_duckdb) if t != ORG)

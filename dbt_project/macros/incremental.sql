@@ -274,16 +274,3 @@
             where landed.source_file in (select replaced_files.source_file from replaced_files)
         )
 {%- endmacro %}
-
-{#
-    Post-hook of every table model: refresh the planner's statistics of the
-    table just built. Nothing on DuckDB (it keeps them itself); ANALYZE on
-    Postgres, where a just-created table has none until autovacuum comes by,
-    and a model that joins it can then pick a plan thousands of times slower.
-#}
-{% macro refresh_statistics() -%}
-    {{ return(adapter.dispatch('refresh_statistics', 'productops')()) }}
-{%- endmacro %}
-
-{% macro default__refresh_statistics() -%}
-{%- endmacro %}

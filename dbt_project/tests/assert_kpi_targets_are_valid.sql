@@ -29,7 +29,7 @@ numbered as (
     -- line 1 is the header; seeds load in file order
     select
         *,
-        row_number() over () + 1 as line
+        {{ row_number_in_load_order() }} + 1 as line
 
     from targets
 

@@ -7,7 +7,7 @@ cases as (
 
     select
         literal_cases.jira_text,
-        cast(literal_cases.expected_text as timestamp with time zone) as expected
+        cast(literal_cases.expected_text as {{ type_timestamptz() }}) as expected
 
     from (
         values

@@ -83,7 +83,7 @@ def _record_publishing_run(
     key=dg.AssetKey(["published", "productops"]),
     deps=MART_KEYS,
     group_name="published",
-    kinds={"duckdb", "parquet", "postgres"},
+    kinds={"duckdb", "parquet", "postgres", "spark"},
     owners=["team:product-ops"],
     pool="duckdb",
 )

@@ -25,7 +25,7 @@ progress = logging.getLogger("orchestration.progress")
     deps=[raw_asset_key(source, table) for source, streams in RAW_STREAMS.items() for table, _, _ in streams],
     group_name="sources",
     owners=["team:product-ops"],
-    kinds={"duckdb", "postgres"},
+    kinds={"duckdb", "postgres", "spark"},
     pool="duckdb",
 )
 def raw_shipped(context: dg.AssetExecutionContext, warehouse: WarehouseResource):

@@ -167,8 +167,3 @@
     round(cast({{ expr }} as numeric), {{ places }})
 {%- endmacro %}
 
-{# ------------------------------------------------------------ statistics #}
-
-{% macro postgres__refresh_statistics() -%}
-    analyze {{ this }}
-{%- endmacro %}
