@@ -103,14 +103,17 @@ class _OursOrImportant(logging.Filter):
 
 
 class _DbtTally(logging.Filter):
-    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line)."""
+    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line), and why
+    it built nothing (`nothing_new`) when the published marts were already this build's."""
 
     def __init__(self):
         super().__init__()
         self.tests: dict[str, int] = {}
+        self.nothing_new = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
         self.tests = getattr(record, "dbt_tests", None) or self.tests
+        self.nothing_new = getattr(record, "nothing_new", None) or self.nothing_new
         return True
 
 
@@ -158,9 +161,12 @@ def ensure_demo(settings: Settings) -> None:
         generate(settings.demo_dir)
 
 
-def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> None:
+def _print_summary(settings: Settings, rows: dict[str, int], seconds: float, nothing_new: str = "") -> None:
     print()
     print(f"Pipeline finished in {seconds:.1f}s.")
+    if nothing_new:
+        print(f"Nothing new: {nothing_new}.")
+        print("dbt build and publish skipped; readers keep the published marts (`--rebuild` builds anyway).")
     print(f"{'mart':<28}{'rows':>10}")
     for table, count in sorted(rows.items()):
         print(f"  marts.{table:<22}{count:>10}")
@@ -262,7 +268,7 @@ def _check_source(source: str | None, settings: Settings) -> None:
 
 
 def _write_run_record(
-    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tests: dict[str, int]
+    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tally: _DbtTally
 ) -> Path:
     """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
     import duckdb
@@ -283,7 +289,8 @@ def _write_run_record(
         warehouse=str(settings.warehouse),
         gates=gate_results(events),
         failed_steps=failed_steps(events),
-        dbt_tests=dbt_tests,
+        dbt_tests=dbt_tally.tests,
+        nothing_new=dbt_tally.nothing_new if result.success else "",
     )
     try:
         if settings.warehouse.exists():
@@ -382,6 +389,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         "productops/trigger": "cli",
                         "productops/as_of": as_of,
                         **_source_tag(args.source),
+                        **({"productops/rebuild": "1"} if args.rebuild else {}),
                         **run_guard.process_tags(),
                     },
                     # Dagster's console logger prints nothing: the listener writes its events to the log.
@@ -393,7 +401,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise
         heartbeat.stage("finish", lambda: "recording the run")
         seconds = time.perf_counter() - started
-        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally.tests)
+        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally)
         _prune_history(instance)
     if not result.success and run_guard.interrupted(result.all_events):
         # Dagster raised the signal inside a step and ended the run itself.
@@ -419,7 +427,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from orchestration.publishing import mart_tables
 
         rows = {t: con.execute(f"select count(*) from marts.{t}").fetchall()[0][0] for t in mart_tables(con)}
-    _print_summary(settings, rows, seconds)
+    _print_summary(settings, rows, seconds, dbt_tally.nothing_new)
     _print_files(record_file, run_id)
     print(f"Full log: {log_file}")
     print(f"Run record: {record_file} (`productops status` reads it)")
@@ -552,6 +560,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "extract only this source (jira, github, linear, okta, usage, surveys), then gate it, "
             "build the marts and publish; the other sources keep their last validated load"
+        ),
+    )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=(
+            "build and publish the marts even when no raw row, seed, model, setting or as-of date "
+            "changed since the published build (such a run otherwise skips dbt and publish)"
         ),
     )
     run.add_argument(

@@ -8,6 +8,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from orchestration import build_inputs
 from orchestration.dbt_artefacts import build_target, prune
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
 from orchestration.resources import WarehouseResource
@@ -15,6 +16,9 @@ from orchestration.resources import WarehouseResource
 LAYERS = ("staging", "intermediate", "marts")
 
 progress = logging.getLogger("orchestration.progress")
+
+# A run tagged so (`productops run --rebuild`) builds even when nothing is new.
+REBUILD_TAG = "productops/rebuild"
 
 
 class ProductOpsTranslator(DagsterDbtTranslator):
@@ -126,6 +130,8 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     """Seeds, staging, intermediate and marts, built and tested by `dbt build`."""
     settings = warehouse.settings()
     apply_dbt_env(settings)
+    if _nothing_new(context, warehouse, settings):
+        return
     progress.debug("dbt build: seeds, staging, intermediate, marts and their tests")
     # Settings reach dbt through the environment (see dbt_env), not --vars:
     # changed vars would defeat dbt's partial parsing on every run.
@@ -152,3 +158,22 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         )
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+
+
+def _nothing_new(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings) -> bool:
+    """Whether this build would give the published marts again; records what it reads either way.
+
+    Yielding no materialization skips publish too (dagster-dbt's outputs are skippable), so a
+    run with nothing new ends after its gates. The reason rides along for the run record.
+    """
+    with warehouse.connect() as con:
+        inputs = build_inputs.compute(con, settings, dbt_project.manifest_path)
+        build_inputs.record_build(con, context.run.run_id, inputs)
+        reason, changed = build_inputs.nothing_new_reason(con, inputs, settings.published)
+    if reason and context.run.tags.get(REBUILD_TAG) != "1":
+        progress.info("[dbt] nothing new: %s; dbt and publish skipped", reason, extra={"nothing_new": reason})
+        context.log.info(f"nothing new: {reason}")
+        return True
+    why = "asked for with --rebuild" if reason else "changed since the published build: " + ", ".join(changed)
+    progress.info("[dbt] %s", why)
+    return False

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from orchestration import build_inputs
 from orchestration.defs.dbt import productops_dbt
 from orchestration.defs.sources import RAW_STREAMS
 from orchestration.gates.ledger import unvalidated_counts
@@ -99,6 +100,8 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
                 allow_retries=False,
             )
         published = publish_marts(con, settings.published, [key.path[-1] for key in MART_KEYS])
+        # What these marts were built from: a later run with the same inputs skips dbt and publish.
+        build_inputs.record_publish(con, context.run.run_id)
         _record_publishing_run(context, published.rows, read_source_states(con), settings.published)
     progress.info("published %d marts to %s", len(published.rows), published.database)
     return dg.MaterializeResult(
