@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration import build_inputs
 from orchestration.dbt_artefacts import build_target, prune
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
+from orchestration.defs.notifications import send_pending_alerts
 from orchestration.resources import WarehouseResource
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -173,6 +174,8 @@ def _nothing_new(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     if reason and context.run.tags.get(REBUILD_TAG) != "1":
         progress.info("[dbt] nothing new: %s; dbt and publish skipped", reason, extra={"nothing_new": reason})
         context.log.info(f"nothing new: {reason}")
+        # The alerts step is skipped with publish: what an earlier run failed to send goes now.
+        send_pending_alerts(context, warehouse)
         return True
     why = "asked for with --rebuild" if reason else "changed since the published build: " + ", ".join(changed)
     progress.info("[dbt] %s", why)
