@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration import build_inputs
-from orchestration.dbt_artefacts import build_target, prune
+from orchestration.dbt_artefacts import build_target, prune, seed_partial_parse
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
 from orchestration.defs.notifications import send_pending_alerts
 from orchestration.resources import WarehouseResource
@@ -140,6 +140,7 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # not in every production build, as dbt recommends.
     # Artefacts under the warehouse folder, the newest few kept (dbt_artefacts.py).
     target = build_target(settings.warehouse, context.run.run_id)
+    seed_partial_parse(settings.warehouse, target)  # dbt's own checks decide what to re-parse
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test"],
         context=context,
