@@ -34,7 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=DEFAULT_OUT, help="results and work folders (default benchmarks/output)"
     )
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--no-incremental", action="store_true", help="skip the 0.1 %% increment and rerun")
+    parser.add_argument(
+        "--no-incremental", action="store_true", help="skip the reruns (nothing new, then 0.1 %% new)"
+    )
+    parser.add_argument(
+        "--no-demo", action="store_true", help="skip the demo `productops run --demo` wall-time figure"
+    )
     parser.add_argument(
         "--profile",
         action="store_true",
@@ -66,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         regenerate=args.regenerate,
         profile=args.profile,
+        demo=not args.no_demo,
     )
     result, _ = run_and_report(options)
     return 0 if result.get("ok") else 1

@@ -41,6 +41,8 @@ EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_NOTHING_YET = 3
 
+HISTORY_FSYNC_VARIABLE = "PRODUCTOPS_HISTORY_FSYNC"
+
 EXIT_CODES_HELP = """exit codes:
   0  success
   1  the run, the query or (for status) the last run failed
@@ -103,14 +105,17 @@ class _OursOrImportant(logging.Filter):
 
 
 class _DbtTally(logging.Filter):
-    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line)."""
+    """Keeps the dbt step's count of its tests (the `dbt_tests` of its last log line), and why
+    it built nothing (`nothing_new`) when the published marts were already this build's."""
 
     def __init__(self):
         super().__init__()
         self.tests: dict[str, int] = {}
+        self.nothing_new = ""
 
     def filter(self, record: logging.LogRecord) -> bool:
         self.tests = getattr(record, "dbt_tests", None) or self.tests
+        self.nothing_new = getattr(record, "nothing_new", None) or self.nothing_new
         return True
 
 
@@ -158,9 +163,12 @@ def ensure_demo(settings: Settings) -> None:
         generate(settings.demo_dir)
 
 
-def _print_summary(settings: Settings, rows: dict[str, int], seconds: float) -> None:
+def _print_summary(settings: Settings, rows: dict[str, int], seconds: float, nothing_new: str = "") -> None:
     print()
     print(f"Pipeline finished in {seconds:.1f}s.")
+    if nothing_new:
+        print(f"Nothing new: {nothing_new}.")
+        print("dbt build and publish skipped; readers keep the published marts (`--rebuild` builds anyway).")
     print(f"{'mart':<28}{'rows':>10}")
     for table, count in sorted(rows.items()):
         print(f"  marts.{table:<22}{count:>10}")
@@ -220,7 +228,42 @@ def _instance():
     if not home:
         return dg.DagsterInstance.ephemeral()
     Path(home).mkdir(parents=True, exist_ok=True)
+    _sqlite_history_without_fsync(Path(home))
     return dg.DagsterInstance.get()
+
+
+def _sqlite_history_without_fsync(home: Path) -> None:
+    """Run history in SQLite under $DAGSTER_HOME, written without an fsync per event.
+
+    Dagster's SQLite storage opens a connection, commits and closes it for each of a run's
+    ~400 events (a plan of 76 assets and 239 checks before the first step), and each commit
+    and close (a WAL checkpoint) synced the disk: 13-18 s of a demo run on a shared disk.
+    With `synchronous = off` a killed process still loses nothing (SQLite's own guarantee;
+    the kill tests run against it); only an operating-system crash or power cut could leave
+    the history file damaged. PRODUCTOPS_HISTORY_FSYNC=1 keeps the fsyncs; production
+    history belongs in PostgreSQL anyway (dagster.production.yaml).
+    """
+    if os.environ.get(HISTORY_FSYNC_VARIABLE, "").strip() == "1":
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _HISTORY_HOMES.update({str(home), str(home.resolve())})
+    if not event.contains(Engine, "connect", _fewer_syncs):
+        event.listen(Engine, "connect", _fewer_syncs)
+
+
+_HISTORY_HOMES: set[str] = set()
+
+
+def _fewer_syncs(dbapi_connection, _record) -> None:
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    files = [row[2] for row in dbapi_connection.execute("pragma database_list").fetchall()]
+    if any(name and name.startswith(tuple(_HISTORY_HOMES)) for name in files):
+        dbapi_connection.execute("pragma synchronous = off")
 
 
 @contextlib.contextmanager
@@ -272,7 +315,7 @@ def _check_source(source: str | None, settings: Settings) -> None:
 
 
 def _write_run_record(
-    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tests: dict[str, int]
+    settings: Settings, run_id: str, result, started_at: str, seconds: float, dbt_tally: _DbtTally
 ) -> Path:
     """`last_run.json` for `productops status`: outcome, sources, every gate and dbt test."""
     import duckdb
@@ -292,7 +335,8 @@ def _write_run_record(
         warehouse=str(settings.warehouse),
         gates=gate_results(events),
         failed_steps=failed_steps(events),
-        dbt_tests=dbt_tests,
+        dbt_tests=dbt_tally.tests,
+        nothing_new=dbt_tally.nothing_new if result.success else "",
     )
     try:
         if settings.warehouse.exists():
@@ -398,6 +442,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         "productops/trigger": "cli",
                         "productops/as_of": as_of,
                         **_source_tag(args.source),
+                        **({"productops/rebuild": "1"} if args.rebuild else {}),
                         **run_guard.process_tags(),
                     },
                     # Dagster's console logger prints nothing: the listener writes its events to the log.
@@ -409,7 +454,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise
         heartbeat.stage("finish", lambda: "recording the run")
         seconds = time.perf_counter() - started
-        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally.tests)
+        record_file = _write_run_record(settings, run_id, result, started_at, seconds, dbt_tally)
         _prune_history(instance)
     if not result.success and run_guard.interrupted(result.all_events):
         # Dagster raised the signal inside a step and ended the run itself.
@@ -434,7 +479,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from orchestration.published import PublishedSource, row_counts
 
     rows = row_counts(PublishedSource.of(settings))
-    _print_summary(settings, rows, seconds)
+    _print_summary(settings, rows, seconds, dbt_tally.nothing_new)
     _print_files(record_file, run_id)
     print(f"Full log: {log_file}")
     print(f"Run record: {record_file} (`productops status` reads it)")
@@ -577,6 +622,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "where dbt builds and publishes the marts (default: PRODUCTOPS_ENGINE, else duckdb); "
             "postgres needs PRODUCTOPS_POSTGRES_URL"
+        ),
+    )
+    run.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=(
+            "build and publish the marts even when no raw row, seed, model, setting or as-of date "
+            "changed since the published build (such a run otherwise skips dbt and publish)"
         ),
     )
     run.add_argument(

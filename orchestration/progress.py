@@ -157,7 +157,10 @@ class RunProgress:
         log.error("[failed] %s: %s", event.step_key, message)
 
     def _on_step_skipped(self, event: Any) -> None:
-        log.warning("[skipped] %s: an upstream step or gate failed", event.step_key)
+        if self.failed_steps or self.gates_failed:
+            log.warning("[skipped] %s: an upstream step or gate failed", event.step_key)
+        else:  # the dbt step found nothing new since the published build
+            log.info("[skipped] %s: nothing new to publish", event.step_key)
 
     def _on_engine_event(self, event: Any) -> None:
         # Another run (the schedule, a sensor) holds the warehouse: say why nothing moves.

@@ -64,6 +64,8 @@ class RunRecord:
     # dbt's own count of its tests (passed / failed / warned): more than the asset checks
     # in `gates`, since a singular test over several models (or none) is no asset check.
     dbt_tests: dict[str, int] = field(default_factory=dict)
+    # Why dbt and publish were skipped (nothing changed since the published build), if they were.
+    nothing_new: str = ""
     version: int = RECORD_VERSION
 
     def to_json(self) -> str:

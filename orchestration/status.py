@@ -39,6 +39,7 @@ class RunInfo:
     finished_at: str | None
     duration_seconds: float | None
     origin: str  # dagster | last_run.json
+    nothing_new: str = ""  # why dbt and publish were skipped, if they were
 
 
 @dataclass
@@ -256,6 +257,7 @@ def _from_record(record: RunRecord) -> RunInfo:
         finished_at=record.finished_at,
         duration_seconds=record.duration_seconds,
         origin="last_run.json",
+        nothing_new=record.nothing_new,
     )
 
 
@@ -491,6 +493,8 @@ def render(status: Status, show_streams: bool = False) -> str:
             f"  started    {_when(run.started_at)}",
             f"  duration   {duration}",
         ]
+        if run.nothing_new:
+            lines.append(f"  built      nothing new, dbt and publish skipped: {run.nothing_new}")
     published = status.published
     if published.get("exists"):
         lines.append(

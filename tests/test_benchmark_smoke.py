@@ -17,6 +17,7 @@ from benchmarks.__main__ import main
 from benchmarks.datasets import prepare
 from benchmarks.scales import resolve_scale
 from benchmarks.server import RecordingServer
+from benchmarks.targets import figures as target_figures
 
 STAGES = {
     "extract+land jira",
@@ -31,7 +32,9 @@ STAGES = {
 
 @pytest.mark.e2e
 def test_tiny_benchmark_measures_every_stage_and_agrees_with_the_baseline(tmp_path: Path) -> None:
-    code = main(["--scale", "0.1", "--out", str(tmp_path), "--no-incremental", "--latency-ms", "2"])
+    code = main(
+        ["--scale", "0.1", "--out", str(tmp_path), "--no-incremental", "--no-demo", "--latency-ms", "2"]
+    )
 
     results = list(tmp_path.glob("*-0.1.json"))
     assert len(results) == 1
@@ -58,6 +61,11 @@ def test_tiny_benchmark_measures_every_stage_and_agrees_with_the_baseline(tmp_pa
         assert check["equal"], check
         assert check["rows_pipeline"] == check["rows_baseline"] > 0
     assert result["ratio"]["time"] > 0
+    # DuckDB's own reader over the same usage files: the denominator of the landing figure.
+    assert result["read_json_seconds"] > 0
+    figures = target_figures(result)
+    assert figures["usage_vs_read_json"] > 0 and figures["full_vs_baseline"] > figures["core_vs_baseline"] > 0
+    assert figures["no_change_vs_full"] is None and figures["demo_wall_seconds"] is None  # not run here
 
 
 def test_increment_is_served_as_a_second_recording(tmp_path: Path) -> None:

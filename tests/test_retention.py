@@ -26,6 +26,23 @@ def test_only_the_newest_dbt_builds_are_kept(tmp_path):
     assert sorted(p.name for p in runs.iterdir()) == names[5:]
 
 
+def test_a_build_starts_from_the_newest_earlier_builds_parse_state(tmp_path):
+    warehouse = tmp_path / "productops.duckdb"
+    runs = dbt_artefacts.runs_dir(warehouse)
+    target = runs / "20261205T100000-cccccccc"
+    assert dbt_artefacts.seed_partial_parse(warehouse, target) is None  # a first build parses all
+    for name, state in (("20261205T080000-aaaaaaaa", b"older"), ("20261205T090000-bbbbbbbb", b"newer")):
+        (runs / name).mkdir(parents=True)
+        (runs / name / dbt_artefacts.PARTIAL_PARSE).write_bytes(state)
+    (runs / "20261205T093000-failed00").mkdir()  # a build that died before dbt wrote its state
+
+    assert (
+        dbt_artefacts.seed_partial_parse(warehouse, target)
+        == runs / "20261205T090000-bbbbbbbb" / "partial_parse.msgpack"
+    )
+    assert (target / dbt_artefacts.PARTIAL_PARSE).read_bytes() == b"newer"
+
+
 def test_a_run_leaves_its_dbt_artefacts_under_the_warehouse_not_in_the_checkout(published_demo):
     builds = list(dbt_artefacts.runs_dir(published_demo.warehouse).iterdir())
     assert len(builds) == 1

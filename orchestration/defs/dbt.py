@@ -9,8 +9,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_artefacts import build_target, prune
+from orchestration import build_inputs
+from orchestration.dbt_artefacts import build_target, prune, seed_partial_parse
 from orchestration.dbt_setup import apply_dbt_env, dbt_project, ensure_manifest
+from orchestration.defs.notifications import send_pending_alerts
 from orchestration.defs.ship import SHIPPED_KEY
 from orchestration.engine import engine_for
 from orchestration.resources import WarehouseResource
@@ -18,6 +20,9 @@ from orchestration.resources import WarehouseResource
 LAYERS = ("staging", "intermediate", "marts")
 
 progress = logging.getLogger("orchestration.progress")
+
+# A run tagged so (`productops run --rebuild`) builds even when nothing is new.
+REBUILD_TAG = "productops/rebuild"
 
 
 class ProductOpsTranslator(DagsterDbtTranslator):
@@ -132,6 +137,8 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     settings = warehouse.settings()
     engine = engine_for(settings)
     apply_dbt_env(settings)
+    if _nothing_new(context, warehouse, settings):
+        return
     if engine.dbt_env is not None:
         os.environ.update(engine.dbt_env(settings))
     progress.debug(
@@ -143,6 +150,7 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     # not in every production build, as dbt recommends.
     # Artefacts under the warehouse folder, the newest few kept (dbt_artefacts.py).
     target = build_target(settings.warehouse, context.run.run_id)
+    seed_partial_parse(settings.warehouse, target)  # dbt's own checks decide what to re-parse
     invocation = dbt.cli(
         ["build", "--target", engine.dbt_target, "--exclude-resource-type", "unit_test"],
         context=context,
@@ -162,3 +170,24 @@ def productops_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         )
     if not invocation.is_successful():
         raise dg.Failure("dbt build failed: " + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())))
+
+
+def _nothing_new(context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings) -> bool:
+    """Whether this build would give the published marts again; records what it reads either way.
+
+    Yielding no materialization skips publish too (dagster-dbt's outputs are skippable), so a
+    run with nothing new ends after its gates. The reason rides along for the run record.
+    """
+    with warehouse.connect() as con:
+        inputs = build_inputs.compute(con, settings, dbt_project.manifest_path)
+        build_inputs.record_build(con, context.run.run_id, inputs)
+        reason, changed = build_inputs.nothing_new_reason(con, inputs, settings)
+    if reason and context.run.tags.get(REBUILD_TAG) != "1":
+        progress.info("[dbt] nothing new: %s; dbt and publish skipped", reason, extra={"nothing_new": reason})
+        context.log.info(f"nothing new: {reason}")
+        # The alerts step is skipped with publish: what an earlier run failed to send goes now.
+        send_pending_alerts(context, warehouse)
+        return True
+    why = "asked for with --rebuild" if reason else "changed since the published build: " + ", ".join(changed)
+    progress.info("[dbt] %s", why)
+    return False

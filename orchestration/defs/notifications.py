@@ -76,8 +76,13 @@ def kpi_alerts_sent(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     (PRODUCTOPS_ALERT_WEBHOOK_URL) and/or by email (PRODUCTOPS_SMTP_*). What went is
     recorded in ops.notifications_sent; a failure never fails the run and is retried
     by the next one."""
-    metadata = _send(context, warehouse, lambda s: alert_notifications(read_alerts(PublishedSource.of(s))))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=send_pending_alerts(context, warehouse))
+
+
+def send_pending_alerts(context, warehouse: WarehouseResource) -> dict:
+    """The published marts' alerts not sent yet: after a publish, and in a run with nothing new
+    (which skips publish and this step, but must still retry what an earlier run failed to send)."""
+    return _send(context, warehouse, lambda s: alert_notifications(read_alerts(PublishedSource.of(s))))
 
 
 @dg.op(pool="duckdb")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from orchestration import build_inputs
 from orchestration.defs.dbt import productops_dbt
 from orchestration.defs.sources import RAW_STREAMS
 from orchestration.engine import engine_for
@@ -102,6 +103,8 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             )
         engine = engine_for(settings)
         rows = engine.publish(settings, con, [key.path[-1] for key in MART_KEYS])
+        # What these marts were built from: a later run with the same inputs skips dbt and publish.
+        build_inputs.record_publish(con, context.run.run_id)
         _record_publishing_run(context, rows, read_source_states(con), settings.published)
     where = engine.describe_published(settings)
     progress.info("published %d marts to %s", len(rows), where)

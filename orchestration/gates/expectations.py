@@ -6,8 +6,12 @@ way staging parses them) and the expectations that batch must meet: keys
 unique and not null, timestamps parseable and between 2000 and now, categories
 in their sets, survey answers on their scales.
 
-Great Expectations is imported inside the functions that need it (~2 s), so
-loading the Dagster code location stays fast.
+Each expectation is a Great Expectations expectation written down as its type
+and arguments (`Expectation`): the gates evaluate it as SQL inside the
+warehouse (`orchestration.gates.in_engine`), and `Expectation.to_gx()` gives
+the Great Expectations object itself, which validates a pandas batch the same
+way (`source_gates.validate`, the reference the SQL is tested against). A run
+never imports Great Expectations (2–13 s), nor copies a batch into pandas.
 """
 
 from __future__ import annotations
@@ -61,56 +65,125 @@ class TableSuite:
 
     raw_table: str
     query: str
-    expectations: list[Any] = field(default_factory=list)
+    expectations: list[Expectation] = field(default_factory=list)
 
 
-# -- expectation helpers --------------------------------------------------------
+# -- expectations ----------------------------------------------------------------
+
+# A row condition: (column, value) keeps rows where the column equals the value;
+# (column, NOT_NULL) rows where it is not null. Several are ANDed.
+NOT_NULL = object()
+Condition = tuple[str, Any]
+
+# Expectation types used here and their Great Expectations classes.
+GX_CLASSES = {
+    "expect_column_values_to_not_be_null": "ExpectColumnValuesToNotBeNull",
+    "expect_column_values_to_be_unique": "ExpectColumnValuesToBeUnique",
+    "expect_compound_columns_to_be_unique": "ExpectCompoundColumnsToBeUnique",
+    "expect_column_values_to_be_in_set": "ExpectColumnValuesToBeInSet",
+    "expect_column_values_to_match_regex": "ExpectColumnValuesToMatchRegex",
+    "expect_column_values_to_be_between": "ExpectColumnValuesToBeBetween",
+}
 
 
-def _gxe():
-    from great_expectations import expectations
+@dataclass(frozen=True)
+class Expectation:
+    """A Great Expectations expectation as its type and arguments, without importing GX."""
 
-    return expectations
+    type: str  # GX's expectation type, e.g. expect_column_values_to_be_unique
+    description: str
+    column: str | None = None
+    column_list: tuple[str, ...] = ()
+    value_set: tuple[Any, ...] = ()
+    regex: str | None = None
+    min_value: Any = None
+    max_value: Any = None
+    row_condition: tuple[Condition, ...] = ()
+
+    def to_gx(self) -> Any:
+        """The Great Expectations expectation (imports GX: for the reference validation)."""
+        from great_expectations import expectations as gxe
+        from great_expectations.expectations.row_conditions import Column
+
+        kwargs: dict[str, Any] = {"description": self.description}
+        if self.column_list:
+            kwargs["column_list"] = list(self.column_list)
+        else:
+            kwargs["column"] = self.column
+        if self.type == "expect_column_values_to_be_in_set":
+            kwargs["value_set"] = list(self.value_set)
+        elif self.type == "expect_column_values_to_match_regex":
+            kwargs["regex"] = self.regex
+        elif self.type == "expect_column_values_to_be_between":
+            kwargs |= {"min_value": self.min_value, "max_value": self.max_value}
+        condition = None
+        for column, value in self.row_condition:
+            part = Column(column).is_not_null() if value is NOT_NULL else Column(column) == value
+            condition = part if condition is None else condition & part
+        if condition is not None:
+            kwargs["row_condition"] = condition
+        return getattr(gxe, GX_CLASSES[self.type])(**kwargs)
 
 
-def unique(column: str) -> Any:
-    return _gxe().ExpectColumnValuesToBeUnique(column=column, description=f"{column} is unique")
+def unique(column: str) -> Expectation:
+    return Expectation("expect_column_values_to_be_unique", f"{column} is unique", column=column)
 
 
-def unique_together(*columns: str) -> Any:
+def unique_together(*columns: str) -> Expectation:
     names = ", ".join(columns)
-    return _gxe().ExpectCompoundColumnsToBeUnique(
-        column_list=list(columns), description=f"({names}) is unique"
+    return Expectation("expect_compound_columns_to_be_unique", f"({names}) is unique", column_list=columns)
+
+
+def not_null(column: str, what: str | None = None, row_condition: tuple[Condition, ...] = ()) -> Expectation:
+    return Expectation(
+        "expect_column_values_to_not_be_null",
+        what or f"{column} is not null",
+        column=column,
+        row_condition=row_condition,
     )
 
 
-def not_null(column: str, what: str | None = None) -> Any:
-    return _gxe().ExpectColumnValuesToNotBeNull(column=column, description=what or f"{column} is not null")
-
-
-def key(column: str) -> list[Any]:
+def key(column: str) -> list[Expectation]:
     return [not_null(column), unique(column)]
 
 
-def in_set(column: str, values: list[str]) -> Any:
-    return _gxe().ExpectColumnValuesToBeInSet(
-        column=column, value_set=values, description=f"{column} is one of {', '.join(values)}"
+def in_set(column: str, values: list[str]) -> Expectation:
+    return Expectation(
+        "expect_column_values_to_be_in_set",
+        f"{column} is one of {', '.join(values)}",
+        column=column,
+        value_set=tuple(values),
     )
 
 
-def matches(column: str, pattern: str, what: str, row_condition: Any = None) -> Any:
-    return _gxe().ExpectColumnValuesToMatchRegex(
-        column=column, regex=pattern, row_condition=row_condition, description=f"{column} {what}"
+def matches(column: str, pattern: str, what: str, row_condition: tuple[Condition, ...] = ()) -> Expectation:
+    return Expectation(
+        "expect_column_values_to_match_regex",
+        f"{column} {what}",
+        column=column,
+        regex=pattern,
+        row_condition=row_condition,
     )
 
 
-def between(column: str, low: float | None, high: float | None, what: str, row_condition: Any = None) -> Any:
-    return _gxe().ExpectColumnValuesToBeBetween(
-        column=column, min_value=low, max_value=high, row_condition=row_condition, description=what
+def between(
+    column: str,
+    low: float | datetime | None,
+    high: float | datetime | None,
+    what: str,
+    row_condition: tuple[Condition, ...] = (),
+) -> Expectation:
+    return Expectation(
+        "expect_column_values_to_be_between",
+        what,
+        column=column,
+        min_value=low,
+        max_value=high,
+        row_condition=row_condition,
     )
 
 
-def in_time_range(column: str, ctx: SuiteContext) -> Any:
+def in_time_range(column: str, ctx: SuiteContext) -> Expectation:
     return between(
         column,
         EARLIEST,
@@ -138,17 +211,15 @@ class Stamp:
         )
         return f"{text} as {self.name}_text, {parsed} as {self.name}"
 
-    def expectations(self, ctx: SuiteContext) -> list[Any]:
-        from great_expectations.expectations.row_conditions import Column
-
+    def expectations(self, ctx: SuiteContext) -> list[Expectation]:
         kind = "a Jira timestamp" if self.jira else "an ISO 8601 timestamp"
         if self.required:
             parses = not_null(self.name, f"{self.path} is present and parses as {kind}")
         else:
-            parses = _gxe().ExpectColumnValuesToNotBeNull(
-                column=self.name,
-                row_condition=Column(f"{self.name}_text").is_not_null(),
-                description=f"{self.path} parses as {kind} when present",
+            parses = not_null(
+                self.name,
+                f"{self.path} parses as {kind} when present",
+                row_condition=((f"{self.name}_text", NOT_NULL),),
             )
         return [parses, in_time_range(self.name, ctx)] if self.ranged else [parses]
 
@@ -157,7 +228,7 @@ def _stamp_columns(stamps: list[Stamp]) -> str:
     return ",\n        ".join(stamp.columns() for stamp in stamps)
 
 
-def _stamp_expectations(stamps: list[Stamp], ctx: SuiteContext) -> list[Any]:
+def _stamp_expectations(stamps: list[Stamp], ctx: SuiteContext) -> list[Expectation]:
     return [e for stamp in stamps for e in stamp.expectations(ctx)]
 
 
@@ -331,8 +402,6 @@ def okta_system_log(ctx: SuiteContext) -> TableSuite:
 
 
 def usage_events(ctx: SuiteContext) -> TableSuite:
-    from great_expectations.expectations.row_conditions import Column
-
     return TableSuite(
         "usage_events",
         """
@@ -348,7 +417,7 @@ def usage_events(ctx: SuiteContext) -> TableSuite:
                 "user_email",
                 r"^[^@\s]+@[^@\s]+$",
                 "looks like an email address",
-                row_condition=Column("identity_kind") == "email",
+                row_condition=(("identity_kind", "email"),),
             ),
             in_set("identity_kind", ["email", "id"]),
             not_null("tool"),
@@ -380,8 +449,6 @@ def survey_responses(ctx: SuiteContext) -> TableSuite:
 
 
 def survey_answers(ctx: SuiteContext) -> TableSuite:
-    from great_expectations.expectations.row_conditions import Column
-
     on_scale = []
     for mapping in ctx.settings.surveys:
         items = [(i.id, i.scale) for i in mapping.likert]
@@ -395,7 +462,7 @@ def survey_answers(ctx: SuiteContext) -> TableSuite:
                     low,
                     high,
                     f"answers to {mapping.id}/{item_id} lie on its scale {low:g}–{high:g}",
-                    row_condition=(Column("survey_id") == mapping.id) & (Column("item_id") == item_id),
+                    row_condition=(("survey_id", mapping.id), ("item_id", item_id)),
                 )
             )
     return TableSuite(
@@ -421,7 +488,7 @@ def survey_answers(ctx: SuiteContext) -> TableSuite:
                 0,
                 10,
                 "recommend answers lie on the 0–10 eNPS scale",
-                row_condition=Column("item_kind") == "recommend",
+                row_condition=(("item_kind", "recommend"),),
             ),
             *on_scale,
         ],

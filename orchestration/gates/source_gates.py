@@ -21,7 +21,7 @@ import duckdb
 
 from ingestion.config import Settings
 from ingestion.raw_tables import RAW_SCHEMA
-from orchestration.gates import ledger
+from orchestration.gates import in_engine, ledger
 from orchestration.gates.expectations import SENSITIVE_COLUMNS, SuiteContext, TableSuite, suite_for
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,6 @@ FRESHNESS_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 SAMPLE_SIZE = 3
-# A batch larger than this is validated in parts of about this many rows, so
-# a first load of tens of millions of events never sits in pandas at once.
-CHUNK_ROWS = 500_000
 REASONS_SHOWN = 5
 # Anything shaped like an email is blanked from what a gate reports.
 EMAIL = re.compile(r"[^\s\"',;:<>()\[\]{}]+@[^\s\"',;:<>()\[\]{}]+")
@@ -164,7 +161,8 @@ def run_source_gates(
 def _expectations(
     con: duckdb.DuckDBPyConnection, table: str, suite: TableSuite, query: str, rows: int
 ) -> GateOutcome:
-    failures = validate_in_parts(con, suite, query, rows)
+    # Evaluated by DuckDB where the batch lies: no copy into pandas, no Great Expectations import.
+    failures = in_engine.evaluate(con, suite, query, SAMPLE_SIZE, scrub_emails)
     count = len(suite.expectations)
     metadata = {"rows_checked": rows, "expectations": count, "expectations_failed": len(failures)}
     if not failures:
@@ -179,52 +177,11 @@ def _expectations(
     return GateOutcome(table, EXPECTATIONS, False, message, failing, {**metadata, "failing_values": failing})
 
 
-def partition_columns(suite: TableSuite) -> list[str] | None:
-    """The columns a batch may be split on without hiding a duplicate, if any.
-
-    Rows are split by a hash of the suite's unique key, so every copy of a
-    key lands in the same part and a per-part uniqueness check is exact. A
-    suite with two different uniqueness expectations cannot be split so.
-    """
-    from great_expectations import expectations as gxe
-
-    keys = []
-    for expectation in suite.expectations:
-        if isinstance(expectation, gxe.ExpectCompoundColumnsToBeUnique):
-            keys.append(list(expectation.column_list))
-        elif isinstance(expectation, gxe.ExpectColumnValuesToBeUnique):
-            keys.append([expectation.column])
-    return keys[0] if len(keys) == 1 else None
-
-
-def validate_in_parts(
-    con: duckdb.DuckDBPyConnection, suite: TableSuite, query: str, rows: int
-) -> list[dict[str, Any]]:
-    """The failed expectations of the batch `query` selects, read a part at a time."""
-    parts = -(-rows // CHUNK_ROWS)
-    split_on = partition_columns(suite)
-    if parts <= 1 or split_on is None:
-        return validate(suite, con.execute(query).df())
-    merged: dict[str, dict[str, Any]] = {}
-    for part in range(parts):
-        batch = con.execute(
-            f"select * from ({query}) where hash({', '.join(split_on)}) % {parts} = {part}"
-        ).df()
-        for failure in validate(suite, batch):
-            seen = merged.setdefault(failure["description"], {**failure, "unexpected": 0, "sample": []})
-            seen["unexpected"] += failure["unexpected"]
-            seen["checked"] = rows
-            seen["sample"] = (seen["sample"] + [v for v in failure["sample"] if v not in seen["sample"]])[
-                :SAMPLE_SIZE
-            ]
-            seen["error"] = seen["error"] or failure["error"]
-        del batch
-    order = {e.description: n for n, e in enumerate(suite.expectations)}
-    return sorted(merged.values(), key=lambda f: order.get(f["description"], len(order)))
-
-
 def validate(suite: TableSuite, batch) -> list[dict[str, Any]]:
-    """Validate a batch (a pandas DataFrame) with Great Expectations; the failed expectations."""
+    """The failed expectations of a batch (a pandas DataFrame) as Great Expectations finds them.
+
+    The reference the in-engine evaluation is tested against; runs use `in_engine.evaluate`.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -235,7 +192,9 @@ def validate(suite: TableSuite, batch) -> list[dict[str, Any]]:
         .add_dataframe_asset(suite.raw_table)
         .add_batch_definition_whole_dataframe("unvalidated_rows")
     )
-    gx_suite = gx.ExpectationSuite(name=f"raw.{suite.raw_table}", expectations=suite.expectations)
+    gx_suite = gx.ExpectationSuite(
+        name=f"raw.{suite.raw_table}", expectations=[e.to_gx() for e in suite.expectations]
+    )
     result = batch_definition.get_batch(batch_parameters={"dataframe": batch}).validate(
         gx_suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": 20}
     )
@@ -261,17 +220,11 @@ def validate(suite: TableSuite, batch) -> list[dict[str, Any]]:
 
 
 def _sample(expectation: str, result: dict[str, Any]) -> list[str]:
-    if "not_be_null" in expectation:
-        return []
-    shown: list[str] = []
-    for value in result.get("partial_unexpected_list") or []:
-        text = ", ".join(f"{v}" for v in value.values()) if isinstance(value, dict) else f"{value}"
-        text = scrub_emails(text)[:40]
-        if text not in shown:
-            shown.append(text)
-        if len(shown) == SAMPLE_SIZE:
-            break
-    return shown
+    values = [
+        tuple(value.values()) if isinstance(value, dict) else value
+        for value in result.get("partial_unexpected_list") or []
+    ]
+    return in_engine.sample_text(expectation, None, values, SAMPLE_SIZE, scrub_emails)
 
 
 def _describe(failure: dict[str, Any]) -> str:
