@@ -780,9 +780,8 @@ def test_scorecard_shows_one_team_and_month_in_days_with_the_change(good_run, us
 
 
 def test_scorecard_default_month_is_the_latest_complete_one(good_run):
-    from orchestration.scorecard import load_scorecard, render_scorecard
-
     from orchestration.query import published_connection
+    from orchestration.scorecard import load_scorecard, render_scorecard
 
     with published_connection(good_run.published, good_run.warehouse) as con:
         latest = con.execute("select max(month_start) from marts.team_scorecard_monthly").fetchall()[0][0]
