@@ -140,8 +140,10 @@ def frame(source: PublishedSource, sql: str, params: list[Any] | None = None) ->
         cursor = con.execute(sql, params or [])
         if source.postgres_url is None:
             return cursor.df()
-        result = pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
-        for column, type_code in ((d[0], d[1]) for d in cursor.description):
+        result = pd.DataFrame.from_records(
+            cursor.fetchall(), columns=_unique([d[0] for d in cursor.description])
+        )
+        for column, type_code in zip(result.columns, (d[1] for d in cursor.description), strict=True):
             if type_code == _NUMERIC:
                 result[column] = pd.to_numeric(result[column].astype("float64"))
             elif type_code in (_DATE, _TIMESTAMP):
@@ -149,6 +151,17 @@ def frame(source: PublishedSource, sql: str, params: list[Any] | None = None) ->
             elif type_code == _TIMESTAMPTZ:
                 result[column] = pd.to_datetime(result[column], utc=True)
         return result
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Repeated column names suffixed `_1`, `_2`, … as DuckDB's `.df()` does (`select w.*, i.key`)."""
+    seen: dict[str, int] = {}
+    unique = []
+    for name in names:
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        unique.append(name if count == 0 else f"{name}_{count}")
+    return unique
 
 
 def rows(con, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
