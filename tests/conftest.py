@@ -19,6 +19,14 @@ from orchestration.env_file import NO_ENV_FILE
 # runs it starts: `productops` skips the file when this is set; the .env test unsets it.
 os.environ[NO_ENV_FILE] = "1"
 
+# An xdist worker's __main__ (execnet's `python -c`) has neither __spec__ nor __file__, which
+# pyspark.sql.connect (the spark extra) takes for a doctest run: it calls sys.exit(0) on import
+# when its optional Connect packages are missing. Great Expectations imports it whenever pyspark
+# is installed, so without a file name every GX import in a worker would end the test.
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest-xdist worker>"
+
 # Tests run on the embedded default and an ephemeral Dagster instance.
 PIPELINE_VARS = PIPELINE_VARIABLES
 

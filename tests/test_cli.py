@@ -700,6 +700,12 @@ def test_env_example_lists_every_variable_the_code_reads():
         "DAGSTER_DBT_CLI",
         "PRODUCTOPS_DBT_PARENT_PID",
         "PRODUCTOPS_SMTP_",
+        # The postgres dbt target's connection fields, derived from PRODUCTOPS_POSTGRES_URL.
+        "PRODUCTOPS_PG_HOST",
+        "PRODUCTOPS_PG_PORT",
+        "PRODUCTOPS_PG_USER",
+        "PRODUCTOPS_PG_DATABASE",
+        "PRODUCTOPS_PG_SSLMODE",
     }
     assert read - internal <= listed, sorted(read - internal - listed)
     assert set(PIPELINE_VARS) <= listed

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -273,20 +272,15 @@ def test_an_unmapped_status_fails_the_dbt_gate_and_nothing_downstream_is_publish
     assert fingerprint(world.published.parent) == before
     # What the dbt test reports: 3 of the 750 Jira items carry the unknown status.
     with duckdb.connect(str(world.warehouse), read_only=True) as con:
-        rows = con.execute(rendered_test("assert_unmapped_status_share_is_zero")).fetchall()
+        rows = con.execute(rendered_test(world.warehouse, "assert_unmapped_status_share_is_zero")).fetchall()
     assert rows == [("jira", 3, 750, 0.004)]
 
 
-def rendered_test(name: str) -> str:
-    """A singular dbt test's SQL with its refs resolved to the warehouse's schemas."""
-    sql = (Path(__file__).resolve().parents[1] / "dbt_project" / "tests" / f"{name}.sql").read_text()
-    sql = re.sub(r"\{\{ config\(.*?\) \}\}", "", sql)
-    schemas = {"stg": "staging", "int": "intermediate"}
-    return re.sub(
-        r"\{\{ ref\('(\w+?)_(\w+)'\) \}\}",
-        lambda m: f"{schemas.get(m.group(1), 'marts')}.{m.group(1)}_{m.group(2)}",
-        sql,
-    )
+def rendered_test(warehouse: Path, name: str) -> str:
+    """A singular dbt test's SQL as the run's own dbt build compiled it (macros and refs resolved)."""
+    compiled = sorted(warehouse.parent.rglob(f"compiled/**/{name}.sql"), key=lambda p: p.stat().st_mtime)
+    assert compiled, f"dbt compiled no {name}.sql under {warehouse.parent}"
+    return compiled[-1].read_text()
 
 
 # -- write-audit-publish: a failed batch stays out until it passes; readers are never in the way
