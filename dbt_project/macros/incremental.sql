@@ -253,7 +253,14 @@
 
                 where
                     kept.event_source = 'usage_log'
-                    and kept.source_file not in (select landed.source_file from landed)
+                    -- not exists, not `not in`: Postgres cannot turn `not in (subquery)` into an
+                    -- anti-join, and re-scans the subquery per row once it outgrows work_mem
+                    -- (hours at 5 M events); a null file would also make `not in` match nothing.
+                    and not exists (
+                        select 1
+                        from landed as still_there
+                        where still_there.source_file = kept.source_file
+                    )
 
             )
 
