@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import os
 import shutil
 import subprocess
@@ -21,11 +22,13 @@ os.environ[NO_ENV_FILE] = "1"
 
 # An xdist worker's __main__ (execnet's `python -c`) has neither __spec__ nor __file__, which
 # pyspark.sql.connect (the spark extra) takes for a doctest run: it calls sys.exit(0) on import
-# when its optional Connect packages are missing. Great Expectations imports it whenever pyspark
-# is installed, so without a file name every GX import in a worker would end the test.
+# when its optional Connect packages are missing, and Great Expectations imports it whenever
+# pyspark is installed. A spec named "__main__" ends that guess and changes nothing else:
+# multiprocessing's spawn skips re-importing a main module of that name, as it does today
+# (a __file__ would not do: spawned children would try to run it).
 _main = sys.modules["__main__"]
 if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest-xdist worker>"
+    _main.__spec__ = importlib.machinery.ModuleSpec("__main__", None)
 
 # Tests run on the embedded default and an ephemeral Dagster instance.
 PIPELINE_VARS = PIPELINE_VARIABLES
