@@ -23,6 +23,7 @@ import duckdb
 from benchmarks.datasets import Dataset
 from benchmarks.measure import Measured, run_measured
 from ingestion.config import PIPELINE_VARIABLES
+from orchestration.dbt_artefacts import runs_dir
 from orchestration.env_file import NO_ENV_FILE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -147,7 +148,7 @@ def run_pipeline(ws: Workspace, env: dict[str, str], label: str, *, profile: boo
     result = RunResult(label, measured, run_id, steps, run_seconds)
     if run_id and ws.warehouse.exists():
         result.loads = _load_log(ws.warehouse, run_id)
-    result.dbt = _dbt_results(run_id, since=_run_start(steps))
+    result.dbt = _dbt_results(ws.warehouse, run_id)
     if profile and profile_file.exists():
         result.profile = {"file": str(profile_file), "top_self": top_frames(profile_file)}
     return result
@@ -224,10 +225,6 @@ def _dagster_steps(home: Path) -> tuple[str | None, list[dict[str, Any]], float 
         instance.dispose()
 
 
-def _run_start(steps: list[dict[str, Any]]) -> float:
-    return min((s["start"] for s in steps), default=0.0)
-
-
 def _load_log(warehouse: Path, run_id: str) -> list[dict[str, Any]]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = con.execute(
@@ -243,16 +240,15 @@ def _load_log(warehouse: Path, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def _dbt_results(run_id: str | None, since: float) -> dict[str, Any]:
+def _dbt_results(warehouse: Path, run_id: str | None) -> dict[str, Any]:
     """Per resource type and the slowest nodes of the dbt build this run made."""
-    target = REPO / "dbt_project" / "target"
-    candidates = [p for p in target.rglob("run_results.json") if p.stat().st_mtime >= since]
-    # dagster-dbt names each invocation's target folder after the run id's first characters.
-    ours = [p for p in candidates if run_id and f"-{run_id[:7]}-" in str(p)]
-    candidates = ours or candidates
-    if not candidates:
+    if not run_id:
         return {}
-    results = json.loads(max(candidates, key=lambda p: p.stat().st_mtime).read_text())["results"]
+    # Each run's dbt artefacts are kept under <warehouse dir>/dbt/runs/<stamp>-<run id>.
+    ours = sorted(runs_dir(warehouse).glob(f"*-{run_id[:8]}/run_results.json"))
+    if not ours:
+        return {}
+    results = json.loads(ours[-1].read_text())["results"]
     by_type: dict[str, dict[str, float]] = {}
     for r in results:
         kind = r["unique_id"].split(".")[0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import socket
 import threading
 import time
@@ -33,6 +34,12 @@ from ingestion.http.recorded import RecordedAdapter
 MAX_INDEXED_KEYS = 10  # request parameters tried as a subset (2**10 lookups at most)
 
 
+# Paths a connector reads several at a time, in parallel with its chain of
+# pages (each page's token comes from the last): Jira's full changelogs. The
+# latency bound counts these at the connector's concurrency, the rest serially.
+FAN_OUT = re.compile(r"rest/api/3/issue/[^/]+/changelog")
+
+
 def _items(values: dict[str, Any]) -> frozenset[tuple[str, str]]:
     return frozenset((k, str(v)) for k, v in values.items())
 
@@ -45,6 +52,7 @@ class SourceStats:
     first: float | None = None
     last: float | None = None
     statuses: dict[int, int] = field(default_factory=dict)
+    fan_out: int = 0  # requests a connector may send several at once (FAN_OUT)
 
     def as_dict(self) -> dict[str, Any]:
         span = (self.last - self.first) if self.first is not None and self.last is not None else 0.0
@@ -54,6 +62,7 @@ class SourceStats:
             "busy_seconds": round(self.busy_seconds, 3),
             "span_seconds": round(span, 3),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "fan_out_requests": self.fan_out,
         }
 
 
@@ -178,6 +187,7 @@ class RecordingServer:
                     stats.requests += 1
                     stats.bytes += len(content)
                     stats.busy_seconds += elapsed
+                    stats.fan_out += bool(FAN_OUT.search(rest.split("?", 1)[0]))
                     stats.statuses[status] = stats.statuses.get(status, 0) + 1
                     now = time.time()
                     stats.first = now - elapsed if stats.first is None else stats.first

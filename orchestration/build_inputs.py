@@ -76,6 +76,10 @@ class PublishedBuild:
     published_at: str
 
 
+# A run tagged so (`productops run --rebuild`) builds even when nothing is new.
+REBUILD_TAG = "productops/rebuild"
+
+
 def _sha(text: str | bytes) -> str:
     return hashlib.sha256(text.encode() if isinstance(text, str) else text).hexdigest()
 

@@ -417,7 +417,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.info("[start] marts as of %s (%s)", as_of, AS_OF_VARIABLE)
         ensure_manifest()
 
-        from orchestration import run_guard
+        from orchestration import build_inputs, run_guard
         from orchestration.definitions import ALL_JOB_NAME, defs
 
         job = defs.resolve_job_def(ALL_JOB_NAME)
@@ -442,7 +442,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                         "productops/trigger": "cli",
                         "productops/as_of": as_of,
                         **_source_tag(args.source),
-                        **({"productops/rebuild": "1"} if args.rebuild else {}),
+                        **({build_inputs.REBUILD_TAG: "1"} if args.rebuild else {}),
                         **run_guard.process_tags(),
                     },
                     # Dagster's console logger prints nothing: the listener writes its events to the log.

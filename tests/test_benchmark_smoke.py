@@ -50,6 +50,12 @@ def test_tiny_benchmark_measures_every_stage_and_agrees_with_the_baseline(tmp_pa
     fetched = 2 + counts["jira_search_pages"] + counts["jira_changelog_pages"]
     assert fetched < jira["requests"] <= fetched + 1 + counts["jira_search_pages"]
     assert jira["rows"] > counts["jira_issues"] and jira["pages"] == 1 + counts["jira_search_pages"]
+    # The latency bound: changelog pages (fan-out) 4 at a time beside the chain of the rest.
+    http = result["full"]["http"]["jira"]
+    assert http["fan_out_requests"] == counts["jira_changelog_pages"]
+    chained = jira["requests"] - counts["jira_changelog_pages"]
+    expected = max(chained, counts["jira_changelog_pages"] / 4, jira["requests"] / 5) * 2 / 1000
+    assert jira["latency_floor_seconds"] == pytest.approx(expected, abs=1e-3)
     assert stages["extract+land usage"]["rows"] == counts["usage_events"]
     assert stages["dbt build"]["seconds"] > 0 and stages["dbt build"]["rows"] > 0
     assert result["full"]["process"]["tree_rss_mb"] >= result["full"]["process"]["max_rss_mb"] > 0

@@ -426,6 +426,32 @@ def test_a_bad_batch_on_postgres_stops_before_dbt_and_leaves_published_unchanged
     assert _postgres_fingerprint(url) == before
 
 
+@pytest.mark.e2e
+def test_a_run_with_nothing_new_on_postgres_ships_nothing(postgres_demo, postgres_cluster, tmp_path):
+    url = postgres_cluster.create_database_from(f"same_{uuid.uuid4().hex[:8]}", "demo_run")
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(postgres_demo.env["PRODUCTOPS_DEMO_DIR"]), demo)
+    shutil.copytree(Path(postgres_demo.env["PRODUCTOPS_WAREHOUSE"]).parent, tmp_path / "warehouse")
+    env = demo_run_env(tmp_path, demo, PRODUCTOPS_POSTGRES_URL=url, PRODUCTOPS_ENGINE="postgres")
+    # Another database is another engine to the fingerprint: the first run ships and builds.
+    first = run_cli(env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "[ship] raw layer to postgres" in first.stderr
+    tables = (
+        "select c.oid from pg_class as c"
+        " where c.relnamespace in ('raw'::regnamespace, 'published'::regnamespace)"
+    )
+    before = _postgres_fingerprint(url), sorted(_execute(url, tables))
+
+    second = run_cli(env)
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "[ship] nothing new: no raw row, seed, dbt model, setting or as-of date changed" in second.stderr
+    assert "[ship] raw layer to" not in second.stderr
+    # Not one raw or published table replaced (a ship and a publish make new ones).
+    assert (_postgres_fingerprint(url), sorted(_execute(url, tables))) == before
+
+
 def _folder_fingerprint(folder: Path) -> dict[str, str]:
     """Every file and link under a folder: a link by where it points, a file by its digest."""
     found = {}

@@ -5,10 +5,13 @@
     Every incremental model carries two bookkeeping columns:
       _loaded_at   the latest raw _loaded_at among the row's inputs. The
                    largest value in the table is the high-water mark: the next
-                   run reprocesses what was loaded after it, minus a lookback
-                   window (var incremental_lookback_days). Loading time, not
-                   event time, so late events (old timestamps, new loads) are
-                   picked up whatever their date.
+                   run reprocesses what was loaded at or after it, minus an
+                   optional lag (var incremental_lookback_minutes, 0 by
+                   default). Loading time, not event time, so late events (old
+                   timestamps, new loads) are picked up whatever their date.
+                   The raw layer has one writer and runs go one at a time, so
+                   the mark is exact; a lag is for loaders whose transactions
+                   can commit out of order (dlt's incremental `lag`).
       _rules_hash  a fingerprint of the rules the row was computed with: the
                    reference data (status mapping, roster, ownership, tool
                    aliases, ...) and the SQL of the model and of its upstream
@@ -31,12 +34,26 @@
     {{ return(column | lower in columns) }}
 {%- endmacro %}
 
-{# The high-water mark minus the lookback window, as a scalar subquery (null when the table is empty). #}
+{# The high-water mark minus the lag, as a scalar subquery (null when the table is empty). #}
 {% macro incremental_watermark() -%}
     (
-        select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(_loaded_at)') }}
+        select {{ minus_lookback('max(_loaded_at)') }}
         from {{ this }}
     )
+{%- endmacro %}
+
+{#
+    A load time minus var incremental_lookback_minutes. At 0 (the default) the
+    time itself: a lookback of days made the run after a first full load
+    recompute every row (43-75 % of the full run at M).
+#}
+{% macro minus_lookback(loaded_at) -%}
+    {%- set minutes = var('incremental_lookback_minutes') | int -%}
+    {%- if minutes > 0 -%}
+        {{ dbt.dateadd('minute', -1 * minutes, loaded_at) }}
+    {%- else -%}
+        {{ loaded_at }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#
@@ -240,7 +257,7 @@
                 from landed
 
                 where landed.loaded_at >= (
-                    select {{ dbt.dateadd('day', -1 * var('incremental_lookback_days'), 'max(kept._loaded_at)') }}
+                    select {{ minus_lookback('max(kept._loaded_at)') }}
                     from {{ this }} as kept
                     where not kept.is_removed
                 )

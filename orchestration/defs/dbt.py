@@ -21,9 +21,6 @@ LAYERS = ("staging", "intermediate", "marts")
 
 progress = logging.getLogger("orchestration.progress")
 
-# A run tagged so (`productops run --rebuild`) builds even when nothing is new.
-REBUILD_TAG = "productops/rebuild"
-
 
 class ProductOpsTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer and says who owns them and what they are.
@@ -182,7 +179,7 @@ def _nothing_new(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         inputs = build_inputs.compute(con, settings, dbt_project.manifest_path)
         build_inputs.record_build(con, context.run.run_id, inputs)
         reason, changed = build_inputs.nothing_new_reason(con, inputs, settings)
-    if reason and context.run.tags.get(REBUILD_TAG) != "1":
+    if reason and context.run.tags.get(build_inputs.REBUILD_TAG) != "1":
         progress.info("[dbt] nothing new: %s; dbt and publish skipped", reason, extra={"nothing_new": reason})
         context.log.info(f"nothing new: {reason}")
         # The alerts step is skipped with publish: what an earlier run failed to send goes now.

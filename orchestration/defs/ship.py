@@ -3,7 +3,8 @@
 It depends on every raw table, so a failed blocking gate skips it and with it
 everything downstream: nothing of a bad batch reaches the engine, dbt does not
 run, the published marts stay as they were. On duckdb dbt reads the warehouse
-itself and the step ships nothing.
+itself and the step ships nothing; on another engine a run with nothing new
+(the fingerprint dbt's step checks too) ships nothing either.
 """
 
 import json
@@ -11,6 +12,8 @@ import logging
 
 import dagster as dg
 
+from orchestration import build_inputs
+from orchestration.dbt_setup import dbt_project
 from orchestration.defs.sources import RAW_STREAMS, raw_asset_key
 from orchestration.engine import engine_for
 from orchestration.resources import WarehouseResource
@@ -36,8 +39,16 @@ def raw_shipped(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     if engine.ship is None:
         context.log.info(f"engine {engine.name}: dbt reads the warehouse's raw layer itself; nothing to ship")
         return dg.MaterializeResult(metadata={"engine": engine.name, "tables": 0})
-    progress.info("[ship] raw layer to %s", settings.engine.where)
     with warehouse.connect() as con:
+        if context.run.tags.get(build_inputs.REBUILD_TAG) != "1":
+            inputs = build_inputs.compute(con, settings, dbt_project.manifest_path)
+            reason, _ = build_inputs.nothing_new_reason(con, inputs, settings)
+            if reason:
+                # dbt's step finds the same and skips the build: the engine's raw layer is not read.
+                progress.info("[ship] nothing new: %s; not shipped", reason)
+                skipped = {"engine": engine.name, "tables": 0, "nothing_new": reason}
+                return dg.MaterializeResult(metadata=skipped)
+        progress.info("[ship] raw layer to %s", settings.engine.where)
         rows = engine.ship(settings, con, None)
     progress.info("[ship] %d raw tables, %d rows", len(rows), sum(rows.values()))
     return dg.MaterializeResult(
