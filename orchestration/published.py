@@ -14,9 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ingestion.config import Secret, Settings, masked_url
 
@@ -26,6 +24,9 @@ POSTGRES_SCHEMA = "published"
 _PLACEHOLDER = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")|(\?)|(%)")
 # psycopg type codes (PostgreSQL type OIDs) turned into what DuckDB's `.df()` gives.
 _NUMERIC, _DATE, _TIMESTAMP, _TIMESTAMPTZ = 1700, 1082, 1114, 1184
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class NotPublished(Exception):
@@ -136,6 +137,9 @@ def _postgres(source: PublishedSource) -> Iterator[Any]:
 
 def frame(source: PublishedSource, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
     """One query as a DataFrame, typed as DuckDB's `.df()` types it on every engine."""
+    # Imported here: the pipeline loads this module, and pandas costs seconds of its start-up.
+    import pandas as pd
+
     with connect(source) as con:
         cursor = con.execute(sql, params or [])
         if source.postgres_url is None:
