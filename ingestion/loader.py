@@ -5,8 +5,9 @@ nothing else issues DML against it. Its operations:
 
 `land(source, stream, pages)`
     API pages (and any source that builds `Page`s: survey exports). A batch
-    of pages lands per transaction: rows merged on their table's primary key
-    (the latest version wins; a row re-landed unchanged keeps its `_loaded_at`
+    of pages lands per transaction: rows merged on their table's primary key,
+    or on its `DEDUPE_KEYS` (raw_tables.py) with MERGE INTO for a table
+    without one (the latest version wins; a row re-landed unchanged keeps its `_loaded_at`
     and `_run_id`, so only changed rows look new to incremental models),
     rejected records quarantined in
     `raw.rejected_records`, stream cursors advanced in `raw.load_state`,
@@ -23,7 +24,8 @@ nothing else issues DML against it. Its operations:
     `table`, its quarantined lines) is deleted, then every line of it meets
     exactly one fate, counted in `FileCounts` and kept in `raw.loaded_files`:
     landed, dropped as a duplicate of a line already landed (first line
-    wins within the file; across files the row already landed wins),
+    wins within the file; across files the row already landed wins, by
+    `insert or ignore` on a primary key, else an anti-join on `DEDUPE_KEYS`),
     skipped (blank, or left out by the file's mapping), or quarantined with
     `file:line` and a reason. `lines_sql` yields one row per line:
     `line_no`, `status` (`ok` | `skipped` | `rejected`), `reason`,
