@@ -490,20 +490,25 @@ class RawLoader:
             # Within the file the first line of a key wins; across files the row
             # already landed wins, so a re-run never reshuffles keys: `or ignore`
             # on a primary key, else an anti-join (a hash join, no index to keep).
+            # ANTI JOIN, not a correlated NOT EXISTS: DuckDB runs that as a delim
+            # join holding every column of the file's lines in memory (out of
+            # memory under 512 MB at M), where this one spills.
             names = ", ".join(columns)
-            landed_before = " and ".join(f"landed.{k} = lines.{k}" for k in keys)
             unseen = (
                 ""
                 if indexed
-                else f"and not exists (select 1 from {RAW_SCHEMA}.{table} as landed where {landed_before})"
+                else f"anti join {RAW_SCHEMA}.{table} as landed on "
+                + " and ".join(f"landed.{k} = lines.{k}" for k in keys)
             )
             insert = f"""
                 insert {"or ignore" if indexed else ""} into {RAW_SCHEMA}.{table}
                     ({names}, {", ".join(_FILE_COLUMNS)})
-                select {names}, $file, line_no, $now, $run_id
-                from ({lines_sql}) as lines
-                where status = 'ok' {unseen}
-                qualify row_number() over (partition by {", ".join(keys)} order by line_no) = 1
+                select {", ".join(f"lines.{c}" for c in columns)}, $file, lines.line_no, $now, $run_id
+                from ({lines_sql}) as lines {unseen}
+                where lines.status = 'ok'
+                qualify row_number() over (
+                    partition by {", ".join(f"lines.{k}" for k in keys)} order by lines.line_no
+                ) = 1
             """
             rows = self.con.execute(insert, _used(insert, given)).fetchall()
             landed = int(rows[0][0]) if rows else 0
