@@ -5,8 +5,9 @@ nothing else issues DML against it. Its operations:
 
 `land(source, stream, pages)`
     API pages (and any source that builds `Page`s: survey exports). A batch
-    of pages lands per transaction: rows merged on their table's primary key
-    (the latest version wins; a row re-landed unchanged keeps its `_loaded_at`
+    of pages lands per transaction: rows merged on their table's primary key,
+    or on its `DEDUPE_KEYS` (raw_tables.py) with MERGE INTO for a table
+    without one (the latest version wins; a row re-landed unchanged keeps its `_loaded_at`
     and `_run_id`, so only changed rows look new to incremental models),
     rejected records quarantined in
     `raw.rejected_records`, stream cursors advanced in `raw.load_state`,
@@ -23,7 +24,8 @@ nothing else issues DML against it. Its operations:
     `table`, its quarantined lines) is deleted, then every line of it meets
     exactly one fate, counted in `FileCounts` and kept in `raw.loaded_files`:
     landed, dropped as a duplicate of a line already landed (first line
-    wins within the file; across files the row already landed wins),
+    wins within the file; across files the row already landed wins, by
+    `insert or ignore` on a primary key, else an anti-join on `DEDUPE_KEYS`),
     skipped (blank, or left out by the file's mapping), or quarantined with
     `file:line` and a reason. `lines_sql` yields one row per line:
     `line_no`, `status` (`ok` | `skipped` | `rejected`), `reason`,
@@ -78,7 +80,7 @@ from typing import Any
 import duckdb
 
 from ingestion.pages import FileCounts, FileToLand, Page
-from ingestion.raw_tables import RAW_SCHEMA, create_statements
+from ingestion.raw_tables import DEDUPE_KEYS, RAW_SCHEMA, create_statements, create_table_sql
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,47 @@ def file_sha256(path: Path) -> str:
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     for statement in create_statements():
         con.execute(statement)
+    for table in DEDUPE_KEYS:
+        if _primary_key(con, table):  # a warehouse from before DEDUPE_KEYS
+            _drop_primary_key(con, table)
+
+
+def _drop_primary_key(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """`table` recreated as a new warehouse has it (no primary key; DuckDB cannot
+    drop one in place), every row and column kept, in one transaction: a crash or
+    an error leaves the old table as it was."""
+    old_columns, rows = _columns(con, table), _row_count(con, table)
+    try:
+        con.begin()
+        own = True
+    except duckdb.TransactionException:  # inside the caller's transaction: it commits
+        own = False
+    try:
+        _copy_without_key(con, table, old_columns, rows)
+        if own:
+            con.commit()
+    except BaseException:
+        if own:
+            con.rollback()
+        raise
+    keys = ", ".join(DEDUPE_KEYS[table])
+    log.info("raw.%s: primary key dropped, %d rows kept; the loader de-duplicates on %s", table, rows, keys)
+
+
+def _copy_without_key(con: duckdb.DuckDBPyConnection, table: str, old_columns: list[str], rows: int) -> None:
+    staged = f"{RAW_SCHEMA}.{table}__without_key"
+    con.execute(f"drop table if exists {staged}")
+    con.execute(create_table_sql(table, staged))
+    # by name: a column the new table lacks fails the migration rather than vanish
+    ((copied,),) = con.execute(f"insert into {staged} by name select * from {RAW_SCHEMA}.{table}").fetchall()
+    con.execute(f"drop table {RAW_SCHEMA}.{table}")
+    con.execute(f"alter table {staged} rename to {table}")
+    if copied != rows or sorted(_columns(con, table)) != sorted(old_columns):
+        raise RuntimeError(f"raw.{table}: recreating it without its primary key would lose data")
+
+
+def _row_count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {RAW_SCHEMA}.{table}").fetchall()[0][0]
 
 
 def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -188,7 +231,7 @@ class RawLoader:
         self.started_at = datetime.now(UTC)
         self.stats: dict[tuple[str, str], StreamStats] = {}
         self._keys: dict[str, list[str]] = {}
-        self._columns: dict[str, list[str]] = {}
+        self._columns: dict[str, list[tuple[str, str, str | None]]] = {}
         self._depth = 0
         ensure_raw_schema(con)
 
@@ -311,7 +354,7 @@ class RawLoader:
     def _merge(self, table: str, rows: list[dict[str, Any]], now: datetime) -> None:
         if not rows:
             return
-        keys = self._primary_key(table)
+        keys, indexed = self._dedupe_key(table)
         # A page may carry one entity twice; keep its last version so the
         # merge below never meets a duplicate key within one statement.
         latest: dict[tuple, dict[str, Any]] = {}
@@ -338,24 +381,59 @@ class RawLoader:
                 f"_loaded_at = case when {changed} then excluded._loaded_at else {table}._loaded_at end",
             ]
         )
+        if indexed:
+            self.con.execute(
+                f"insert into {RAW_SCHEMA}.{table} ({', '.join(columns)}, _loaded_at, _run_id)"
+                f" select *, ${n + 1}, ${n + 2} from (select {unnests})"
+                f" on conflict ({', '.join(keys)}) do update set {assignments}",
+                [*arrays, now, self.run_id],
+            )
+            return
+        # No index to conflict on: the same upsert as a MERGE, whose source row is
+        # typed and complete (columns the page leaves out at their defaults) as
+        # `excluded` is in ON CONFLICT.
+        given = {c: i for i, c in enumerate(columns)}
+        typed = ", ".join(
+            f"cast(${n + 1} as {data_type}) as {c}"
+            if c == "_loaded_at"
+            else f"cast(${n + 2} as {data_type}) as {c}"
+            if c == "_run_id"
+            else f"cast(unnest(${given[c] + 1}::varchar[]) as {data_type}) as {c}"
+            if c in given
+            else f"cast({default or 'null'} as {data_type}) as {c}"
+            for c, data_type, default in self._column_specs(table)
+        )
+        match = " and ".join(f"{table}.{k} = excluded.{k}" for k in keys)
         self.con.execute(
-            f"insert into {RAW_SCHEMA}.{table} ({', '.join(columns)}, _loaded_at, _run_id)"
-            f" select *, ${n + 1}, ${n + 2} from (select {unnests})"
-            f" on conflict ({', '.join(keys)}) do update set {assignments}",
+            f"merge into {RAW_SCHEMA}.{table} using (select {typed}) as excluded on {match}"
+            f" when matched then update set {assignments} when not matched then insert",
             [*arrays, now, self.run_id],
         )
 
-    def _primary_key(self, table: str) -> list[str]:
-        keys = self._keys.get(table)
-        if keys is None:
-            keys = self._keys[table] = _primary_key(self.con, table)
-        return keys
+    def _dedupe_key(self, table: str) -> tuple[list[str], bool]:
+        """The columns no two rows of `table` share, and whether an index (its
+        primary key) enforces them; else the loader does (DEDUPE_KEYS)."""
+        if table not in self._keys:
+            self._keys[table] = _primary_key(self.con, table)
+        if self._keys[table]:
+            return self._keys[table], True
+        if table in DEDUPE_KEYS:
+            return list(DEDUPE_KEYS[table]), False
+        raise ValueError(f"raw.{table} has neither a primary key nor DEDUPE_KEYS: rows cannot be merged")
 
     def _table_columns(self, table: str) -> list[str]:
-        columns = self._columns.get(table)
-        if columns is None:
-            columns = self._columns[table] = _columns(self.con, table)
-        return columns
+        return [name for name, _, _ in self._column_specs(table)]
+
+    def _column_specs(self, table: str) -> list[tuple[str, str, str | None]]:
+        """(name, type, default expression) of each column, in order."""
+        specs = self._columns.get(table)
+        if specs is None:
+            specs = self._columns[table] = self.con.execute(
+                "select column_name, data_type, column_default from duckdb_columns()"
+                " where schema_name = ? and table_name = ? order by column_index",
+                [RAW_SCHEMA, table],
+            ).fetchall()
+        return specs
 
     # -- whole files -------------------------------------------------------------
     def replace_file(
@@ -374,7 +452,7 @@ class RawLoader:
         """
         now = datetime.now(UTC)
         given = {**params, "file": file.path, "now": now, "run_id": self.run_id}
-        keys = self._primary_key(table)
+        keys, indexed = self._dedupe_key(table)
         columns = [c for c in _columns(self.con, table) if c not in _FILE_COLUMNS]
         with self.transaction():
             if self.file_digest(file.path) is not None:  # landed before: replaced, not merged
@@ -410,14 +488,27 @@ class RawLoader:
             ).fetchall()
             self.con.execute("drop table _unlanded_lines")
             # Within the file the first line of a key wins; across files the row
-            # already landed wins (`or ignore`), so a re-run never reshuffles keys.
+            # already landed wins, so a re-run never reshuffles keys: `or ignore`
+            # on a primary key, else an anti-join (a hash join, no index to keep).
+            # ANTI JOIN, not a correlated NOT EXISTS: DuckDB runs that as a delim
+            # join holding every column of the file's lines in memory (out of
+            # memory under 512 MB at M), where this one spills.
             names = ", ".join(columns)
+            unseen = (
+                ""
+                if indexed
+                else f"anti join {RAW_SCHEMA}.{table} as landed on "
+                + " and ".join(f"landed.{k} = lines.{k}" for k in keys)
+            )
             insert = f"""
-                insert or ignore into {RAW_SCHEMA}.{table} ({names}, {", ".join(_FILE_COLUMNS)})
-                select {names}, $file, line_no, $now, $run_id
-                from ({lines_sql})
-                where status = 'ok'
-                qualify row_number() over (partition by {", ".join(keys)} order by line_no) = 1
+                insert {"or ignore" if indexed else ""} into {RAW_SCHEMA}.{table}
+                    ({names}, {", ".join(_FILE_COLUMNS)})
+                select {", ".join(f"lines.{c}" for c in columns)}, $file, lines.line_no, $now, $run_id
+                from ({lines_sql}) as lines {unseen}
+                where lines.status = 'ok'
+                qualify row_number() over (
+                    partition by {", ".join(f"lines.{k}" for k in keys)} order by lines.line_no
+                ) = 1
             """
             rows = self.con.execute(insert, _used(insert, given)).fetchall()
             landed = int(rows[0][0]) if rows else 0

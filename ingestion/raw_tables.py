@@ -23,6 +23,14 @@ ADDED_COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 
+# Tables de-duplicated by the loader on these columns without a primary key:
+# an index over millions of usage events cost more time and memory than the
+# rest of their load (issue 16), and an anti-join does the same work for free.
+# Each key is still unique (the dbt source test `unique` guards it).
+DEDUPE_KEYS: dict[str, tuple[str, ...]] = {
+    "usage_events": ("event_key",),
+}
+
 _AUDIT = """
     _loaded_at timestamptz not null,
     _run_id varchar not null"""
@@ -90,7 +98,7 @@ TABLES: dict[str, str] = {
         payload json not null,{_AUDIT}""",
     # --- Files from the landing folder ------------------------------------
     "usage_events": f"""
-        event_key varchar primary key,      -- event_id, else a hash of file + line
+        event_key varchar not null,         -- event_id, else a hash of file + line; unique (DEDUPE_KEYS)
         occurred_at timestamptz not null,   -- UTC
         user_email varchar not null,        -- the email, lower-cased; or a user id (identity_kind)
         tool varchar not null,              -- as written in the log (an alias)
@@ -150,14 +158,17 @@ TABLES: dict[str, str] = {
 }
 
 
+def create_table_sql(name: str, qualified: str | None = None) -> str:
+    """The DDL of raw table `name` as a new warehouse has it (created as `qualified` if given)."""
+    added = "".join(f",\n        {column} {definition}" for column, definition in ADDED_COLUMNS.get(name, []))
+    return f"create table if not exists {qualified or f'{RAW_SCHEMA}.{name}'} ({TABLES[name]}{added}\n)"
+
+
 def create_statements() -> list[str]:
     """Idempotent DDL for the whole raw layer."""
     statements = [f"create schema if not exists {RAW_SCHEMA}"]
-    for name, columns in TABLES.items():
-        added = "".join(
-            f",\n        {column} {definition}" for column, definition in ADDED_COLUMNS.get(name, [])
-        )
-        statements.append(f"create table if not exists {RAW_SCHEMA}.{name} ({columns}{added}\n)")
+    for name in TABLES:
+        statements.append(create_table_sql(name))
     for name, added in ADDED_COLUMNS.items():
         for column, definition in added:
             statements.append(

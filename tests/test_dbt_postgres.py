@@ -212,15 +212,18 @@ def _raw_layer(path: Path) -> duckdb.DuckDBPyConnection:
     )
     con.execute("create table raw.pairs (a varchar, b integer, primary key (a, b))")
     con.execute("insert into raw.pairs values ('x', 1), ('x', 2)")
+    # de-duplicated by the loader, not by a key (raw_tables.DEDUPE_KEYS): ships without one
+    con.execute("create table raw.logged (k varchar not null)")
+    con.execute("insert into raw.logged values ('a'), ('b')")
     return con
 
 
 def test_ship_raw_copies_types_keys_and_values_exactly_and_is_idempotent(postgres_cluster, tmp_path):
     url = postgres_cluster.create_database(f"ship_{uuid.uuid4().hex[:12]}")
     con = _raw_layer(tmp_path / "staging.duckdb")
-    assert ship_raw(con, url) == {"pairs": 2, "things": 3}
+    assert ship_raw(con, url) == {"logged": 2, "pairs": 2, "things": 3}
     first = _query(url, "select id, n, x, seen_at, doc, flag, day from raw.things order by id")
-    assert ship_raw(con, url) == {"pairs": 2, "things": 3}  # re-ship: same state, no duplicates
+    assert ship_raw(con, url) == {"logged": 2, "pairs": 2, "things": 3}  # re-ship: same state, no duplicates
     assert _query(url, "select id, n, x, seen_at, doc, flag, day from raw.things order by id") == first
 
     by_id = {row[0]: row for row in first}
@@ -247,7 +250,8 @@ def test_ship_raw_copies_types_keys_and_values_exactly_and_is_idempotent(postgre
         "where tc.table_schema = 'raw' and tc.constraint_type = 'PRIMARY KEY' "
         "order by kcu.table_name, kcu.ordinal_position",
     )
-    assert keys == [("pairs", "a"), ("pairs", "b"), ("things", "id")]
+    assert keys == [("pairs", "a"), ("pairs", "b"), ("things", "id")]  # raw.logged: none
+    assert _query(url, "select k from raw.logged order by k") == [("a",), ("b",)]
 
     # rows gone from staging are gone from the server
     con.execute("delete from raw.things where id = 'a'")

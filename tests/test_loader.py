@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 import pytest
 
 from ingestion import loader as loader_module
 from ingestion.loader import UNVALIDATED_FILE_DIGEST, RawLoader
 from ingestion.pages import FileToLand, Page, Rejected
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _event(uuid: str, published: str = "2026-05-01T10:00:00Z", n: int = 0) -> dict:
@@ -126,19 +132,41 @@ LINES = """
 """
 
 
-def _replace(loader: RawLoader, path: str = "usage/a.jsonl", digest: str = "d1", lines: str = LINES):
+# A table like usage_events but keyed by a primary key: replace_file's other way to de-duplicate.
+KEYED_EVENTS = """
+    create table raw.keyed_events (
+        event_key varchar primary key, occurred_at timestamptz not null, user_email varchar not null,
+        tool varchar not null, event varchar not null, _source_file varchar not null,
+        _line_number integer not null, _loaded_at timestamptz not null, _run_id varchar not null,
+        identity_kind varchar default 'email')
+"""
+
+
+@pytest.fixture(params=["usage_events", "keyed_events"])
+def table(request, con):
+    """Each file test runs against a table de-duplicated by the loader (DEDUPE_KEYS,
+    usage_events) and one whose primary key does it: both must land the same."""
+    RawLoader(con, "setup")
+    if request.param == "keyed_events":
+        con.execute(KEYED_EVENTS)
+    return request.param
+
+
+def _replace(
+    loader: RawLoader, table: str, path: str = "usage/a.jsonl", digest: str = "d1", lines: str = LINES
+):
     file = FileToLand(path, digest, "events")
-    return loader.replace_file("usage", "events", file, "usage_events", lines, {"wanted": 1})
+    return loader.replace_file("usage", "events", file, table, lines, {"wanted": 1})
 
 
-def test_every_line_of_a_file_meets_one_fate_counted_in_loaded_files(con):
+def test_every_line_of_a_file_meets_one_fate_counted_in_loaded_files(con, table):
     loader = RawLoader(con, "run-1")
-    counts = _replace(loader)
+    counts = _replace(loader, table)
     assert (counts.landed, counts.duplicates, counts.skipped, counts.rejected) == (2, 1, 1, 1)
     assert counts.lines == 5
     # The first line of a key wins within the file.
     assert con.execute(
-        "select event_key, event, _source_file, _line_number from raw.usage_events order by 1"
+        f"select event_key, event, _source_file, _line_number from raw.{table} order by 1"
     ).fetchall() == [("k1", "open", "usage/a.jsonl", 1), ("k2", "open", "usage/a.jsonl", 2)]
     assert con.execute("select locator, reason, payload from raw.rejected_records").fetchall() == [
         ("usage/a.jsonl:4", "invalid JSON", '{"x":')
@@ -150,30 +178,151 @@ def test_every_line_of_a_file_meets_one_fate_counted_in_loaded_files(con):
     assert loader.file_digest("usage/a.jsonl") == "d1"
 
 
-def test_a_file_landed_again_replaces_its_rows_and_quarantine_and_keys_of_other_files_win(con):
-    _replace(RawLoader(con, "run-1"))
+def test_a_file_landed_again_replaces_its_rows_and_quarantine_and_keys_of_other_files_win(con, table):
+    _replace(RawLoader(con, "run-1"), table)
     shorter = LINES.replace("(4, 'rejected'", "(4, 'skipped'").replace("'k2'", "'k3'")
-    counts = _replace(RawLoader(con, "run-2"), digest="d2", lines=shorter)
+    counts = _replace(RawLoader(con, "run-2"), table, digest="d2", lines=shorter)
     assert (counts.landed, counts.duplicates, counts.skipped, counts.rejected) == (2, 1, 2, 0)
-    assert con.execute("select list(event_key order by event_key) from raw.usage_events").fetchall() == [
+    assert con.execute(f"select list(event_key order by event_key) from raw.{table}").fetchall() == [
         (["k1", "k3"],)
     ]
     assert con.execute("select count(*) from raw.rejected_records").fetchall() == [(0,)]
     # Another file with the same keys: the rows already landed win, counted as duplicates.
-    counts = _replace(RawLoader(con, "run-3"), path="usage/b.jsonl", digest="d3")
+    counts = _replace(RawLoader(con, "run-3"), table, path="usage/b.jsonl", digest="d3")
     assert (counts.landed, counts.duplicates) == (1, 2)  # k2 is new; k1 twice is not
-    assert con.execute("select _source_file from raw.usage_events where event_key = 'k1'").fetchall() == [
+    assert con.execute(f"select _source_file from raw.{table} where event_key = 'k1'").fetchall() == [
         ("usage/a.jsonl",)
     ]
 
 
-def test_a_file_that_fails_midway_leaves_what_it_landed_before(con):
-    _replace(RawLoader(con, "run-1"))
+def test_a_file_that_fails_midway_leaves_what_it_landed_before(con, table):
+    _replace(RawLoader(con, "run-1"), table)
     broken = LINES.replace("'bob@example.com', 'Miro'", "'bob@example.com', null")  # tool is not null
     with pytest.raises(duckdb.Error):
-        _replace(RawLoader(con, "run-2"), digest="d2", lines=broken)
-    assert con.execute("select count(*) from raw.usage_events").fetchall() == [(2,)]
+        _replace(RawLoader(con, "run-2"), table, digest="d2", lines=broken)
+    assert con.execute(f"select count(*) from raw.{table}").fetchall() == [(2,)]
     assert con.execute("select sha256, run_id from raw.loaded_files").fetchall() == [("d1", "run-1")]
+
+
+# -- warehouses from before DEDUPE_KEYS ---------------------------------------------------
+
+# raw.usage_events as the first releases created it: keyed by a primary key, no identity_kind.
+OLD_USAGE_EVENTS = """
+    create schema raw;
+    create table raw.usage_events (
+        event_key varchar primary key,
+        occurred_at timestamptz not null,
+        user_email varchar not null,
+        tool varchar not null,
+        event varchar not null,
+        _source_file varchar not null,
+        _line_number integer not null,
+        _loaded_at timestamptz not null,
+        _run_id varchar not null
+    );
+    insert into raw.usage_events
+    select 'k' || i, timestamptz '2026-05-01 00:00:00+00' + to_minutes(i), 'u' || i % 7 || '@example.com',
+           'Miro', 'open', 'usage/old.jsonl', i + 1, timestamptz '2026-05-02 00:00:00+00', 'run-0'
+    from range(1000) r(i);
+    create schema staging;
+    create view staging.usage as select event_key, user_email from raw.usage_events;
+"""
+OLD_ROWS = "select * exclude (identity_kind) from raw.usage_events order by event_key"
+
+
+def _keys(con, table: str = "usage_events") -> list:
+    return con.execute(
+        "select constraint_type from duckdb_constraints()"
+        " where table_name = ? and constraint_type in ('PRIMARY KEY', 'UNIQUE')",
+        [table],
+    ).fetchall()
+
+
+def test_an_old_warehouse_loses_the_usage_key_once_and_keeps_every_row(tmp_path):
+    path = str(tmp_path / "old.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute(OLD_USAGE_EVENTS)
+        before = con.execute("select * from raw.usage_events order by event_key").fetchall()
+    with duckdb.connect(path) as con:
+        RawLoader(con, "run-1")  # the raw-schema setup every run does
+        assert _keys(con) == []
+        assert _keys(con, "jira_issues") == [("PRIMARY KEY",)]  # the other tables keep theirs
+        assert con.execute(OLD_ROWS).fetchall() == before
+        # The added column, its default, the NOT NULL constraints and the view over it hold.
+        assert con.execute("select distinct identity_kind from raw.usage_events").fetchall() == [("email",)]
+        assert con.execute("select count(*) from staging.usage").fetchall() == [(1000,)]
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into raw.usage_events (event_key) values ('x')")
+        # A file landing now de-duplicates against the migrated rows: k1 and k2 landed already.
+        counts = _replace(RawLoader(con, "run-2"), "usage_events", path="usage/a.jsonl")
+        assert (counts.landed, counts.duplicates) == (0, 3)
+    with duckdb.connect(path) as con:
+        RawLoader(con, "run-3")  # once: nothing left to migrate
+        assert con.execute("select count(*) from raw.usage_events").fetchall() == [(1000,)]
+
+
+def test_a_crash_midway_through_the_migration_leaves_the_old_table(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(OLD_USAGE_EVENTS)
+        before = con.execute("select * from raw.usage_events order by event_key").fetchall()
+    # The process dies after the new table replaced the old one, before the commit.
+    crash = f"""
+import os, duckdb
+from ingestion import loader
+copy = loader._copy_without_key
+def copy_then_die(*args):
+    copy(*args)
+    os._exit(3)
+loader._copy_without_key = copy_then_die
+loader.RawLoader(duckdb.connect({str(path)!r}), "run-1")
+"""
+    done = subprocess.run([sys.executable, "-c", crash], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.returncode == 3, done.stderr
+    with duckdb.connect(str(path)) as con:
+        assert _keys(con) == [("PRIMARY KEY",)]
+        assert con.execute(OLD_ROWS).fetchall() == before
+        assert con.execute(
+            "select count(*) from duckdb_tables() where table_name like '%without_key'"
+        ).fetchall() == [(0,)]
+        RawLoader(con, "run-2")  # the next run migrates it
+        assert _keys(con) == []
+        assert con.execute(OLD_ROWS).fetchall() == before
+
+
+def test_a_migration_that_would_lose_a_column_fails_and_changes_nothing(tmp_path, monkeypatch):
+    path = str(tmp_path / "old.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute(OLD_USAGE_EVENTS)
+        con.execute("alter table raw.usage_events add column note varchar")  # unknown to the DDL
+    with duckdb.connect(path) as con:
+        with pytest.raises(duckdb.BinderException, match="note"):
+            RawLoader(con, "run-1")
+        assert _keys(con) == [("PRIMARY KEY",)]
+        assert con.execute("select count(*) from raw.usage_events").fetchall() == [(1000,)]
+
+
+def test_pages_merge_into_a_table_without_a_primary_key(con):
+    """`land` upserts on DEDUPE_KEYS as on a primary key: the latest version wins,
+    an unchanged row keeps its _loaded_at, columns left out take their defaults."""
+
+    def row(key: str, event: str, **extra) -> dict:
+        fields = {"occurred_at": "2026-05-01T10:00:00Z", "user_email": "a@example.com", "tool": "Miro"}
+        return {"event_key": key, **fields, "event": event, "_source_file": "a", "_line_number": 1, **extra}
+
+    RawLoader(con, "run-1").land("usage", "events", [Page("p1", rows={"usage_events": [
+        row("k1", "open", identity_kind="email"), row("k2", "open", identity_kind="id")]})])  # fmt: skip
+    first = dict(con.execute("select event_key, _loaded_at from raw.usage_events").fetchall())
+    RawLoader(con, "run-2").land("usage", "events", [Page("p2", rows={"usage_events": [
+        row("k1", "open"), row("k2", "open"), row("k3", "open")]})])  # fmt: skip
+    rows = con.execute(
+        "select event_key, identity_kind, _run_id, _loaded_at from raw.usage_events order by 1"
+    ).fetchall()
+    assert [(key, kind, run, loaded == first.get(key)) for key, kind, run, loaded in rows] == [
+        ("k1", "email", "run-2", True),  # unchanged: keeps _loaded_at, joins run-2's batch
+        ("k2", "email", "run-2", False),  # identity_kind left out: back to its default, a change
+        ("k3", "email", "run-2", False),
+    ]
 
 
 # -- rewind ------------------------------------------------------------------------------
@@ -182,8 +331,8 @@ def test_a_file_that_fails_midway_leaves_what_it_landed_before(con):
 def test_rewind_restores_saved_cursors_and_marks_the_failed_runs_files(con):
     loader = RawLoader(con, "run-2")
     loader.land_page("usage", Page("p", cursors={"events": "c2", "other": "x"}))
-    _replace(loader)
-    _replace(RawLoader(con, "run-1"), path="usage/old.jsonl", digest="d0")
+    _replace(loader, "usage_events")
+    _replace(RawLoader(con, "run-1"), "usage_events", path="usage/old.jsonl", digest="d0")
     loader.rewind("usage", {"events": ("c1", "run-1")}, failed_run="run-2")
     assert con.execute("select stream, cursor_value, run_id from raw.load_state").fetchall() == [
         ("events", "c1", "run-1")

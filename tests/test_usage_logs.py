@@ -128,6 +128,47 @@ def test_duplicate_event_ids_keep_the_first_line(con, landing):
     ]
 
 
+def test_a_key_repeated_within_a_file_and_across_files_lands_once_and_is_counted(con, tmp_path):
+    usage = tmp_path / "landing" / "usage"
+    usage.mkdir(parents=True)
+
+    def line(event_id: str, event: str) -> str:
+        return (
+            f'{{"timestamp": "2026-05-01T10:00:00Z", "user_email": "Ann@example.com", "tool": "Miro",'
+            f' "event": "{event}", "event_id": "{event_id}"}}\n'
+        )
+
+    (usage / "a.jsonl").write_text(line("e1", "open") + line("e2", "open") + line("e1", "edit") + "\n")
+    (usage / "b.jsonl").write_text(line("e2", "edit") + line("e3", "open") + line("e3", "edit"))
+    stats = land_usage_logs(con, RawLoader(con, "run-1"), usage, UsageMapping())
+    counted = {path: (c.landed, c.duplicates, c.skipped, c.rejected) for path, c in stats.files.items()}
+    assert counted == {"usage/a.jsonl": (2, 1, 1, 0), "usage/b.jsonl": (1, 2, 0, 0)}
+    assert (stats.rows_landed, stats.rows_duplicate) == (3, 3)
+    # The first line of a key wins within a file, the file landed first across files.
+    assert con.execute(
+        "select event_key, _source_file, _line_number, event from raw.usage_events order by 1"
+    ).fetchall() == [
+        ("e1", "usage/a.jsonl", 1, "open"),
+        ("e2", "usage/a.jsonl", 2, "open"),
+        ("e3", "usage/b.jsonl", 2, "open"),
+    ]
+    assert con.execute(
+        "select path, rows_landed, rows_duplicate from raw.loaded_files order by 1"
+    ).fetchall() == [("usage/a.jsonl", 2, 1), ("usage/b.jsonl", 1, 2)]
+    # No index does it: the loader's anti-join (raw_tables.DEDUPE_KEYS).
+    assert con.execute(
+        "select count(*) from duckdb_constraints() where table_name = 'usage_events'"
+        " and constraint_type in ('PRIMARY KEY', 'UNIQUE')"
+    ).fetchall() == [(0,)]
+    # a.jsonl changed: it replaces its own rows, and b.jsonl's e2 (a duplicate before) stays out.
+    (usage / "a.jsonl").write_text(line("e2", "view") + line("e4", "open"))
+    stats = land_usage_logs(con, RawLoader(con, "run-2"), usage, UsageMapping())
+    assert {p: (c.landed, c.duplicates) for p, c in stats.files.items()} == {"usage/a.jsonl": (2, 0)}
+    assert con.execute(
+        "select list(event_key || ':' || event order by event_key) from raw.usage_events"
+    ).fetchall() == [(["e2:view", "e3:open", "e4:open"],)]
+
+
 def test_gzip_file_lands(con, landing):
     load(con, landing)
     assert events(con, APRIL) == [
@@ -367,27 +408,6 @@ def test_the_memory_limit_applies_while_loading_and_is_restored(con, landing, mo
     con.execute("set memory_limit = '3GiB'")  # a limit of the caller's own
     load(con, landing)
     assert con.execute(setting).fetchall() == [("3.0 GiB", True)]
-
-
-def test_the_limit_of_a_file_grows_with_the_key_index(con, tmp_path, monkeypatch):
-    assert usage_logs._limit_bytes("1GB") == 1_000_000_000
-    assert usage_logs._limit_bytes("512MiB") == 512 << 20
-    with pytest.raises(ValueError, match=r"expected e\.g\. 1GB"):
-        usage_logs._limit_bytes("lots")
-    RawLoader(con, "run-1")  # creates raw.*
-    monkeypatch.setattr(usage_logs, "INDEX_ALLOWANCE_STEP", 1000)
-    log = tmp_path / "a.jsonl"
-    log.write_bytes(b"x" * 2_000)  # read as up to 20 lines
-    # 20 keys of 160 bytes: 3 200 bytes, in whole steps of 1 000.
-    assert usage_logs._index_allowance(con, log) == 3_000
-    con.execute(
-        "insert into raw.usage_events select 'k' || i, now(), 'a@b.c', 't', 'e', 'f', i, now(), 'r', 'email'"
-        " from range(100) r(i)"
-    )
-    assert usage_logs._index_allowance(con, log) == 19_000  # (100 + 20) x 160 = 19 200
-    gz = tmp_path / "a.jsonl.gz"
-    gz.write_bytes(b"x" * 2_000)  # compressed: about 8 times as many lines
-    assert usage_logs._index_allowance(con, gz) == 41_000  # (100 + 160) x 160 = 41 600
 
 
 def test_a_large_file_loads_under_a_small_memory_limit(con, tmp_path):

@@ -37,7 +37,6 @@ import duckdb
 from ingestion.config import ConfigError, UsageMapping
 from ingestion.loader import RawLoader, StreamStats, file_sha256
 from ingestion.pages import FileCounts, FileToLand, SourceError
-from ingestion.raw_tables import RAW_SCHEMA
 from ingestion.text_files import MARK, MAX_LINE_BYTES, UnreadableFile, sniff, write_line_safe_copy
 
 log = logging.getLogger(__name__)
@@ -47,16 +46,11 @@ STREAM = "events"
 TABLE = "usage_events"
 SUFFIXES = (".jsonl", ".json", ".csv")
 CSV_DELIMITERS = (",", ";", "\t")
-# DuckDB settings while a file loads: past the limit, sorts and joins spill to
-# `<warehouse>.tmp/`. 1 GB keeps a 10-million-line file within ~1.1 GB RSS.
+# DuckDB settings while a file loads: past the limit, sorts and joins (the
+# de-duplicating anti-join included) spill to `<warehouse>.tmp/`. The table
+# has no key index to hold in memory (raw_tables.DEDUPE_KEYS), so one limit
+# fits every file whatever the table's size.
 MEMORY_LIMIT = "1GB"
-# The event_key primary-key index (ART) stays in memory and counts against the
-# limit, which bounds the work of one file; so each file's limit grows by the
-# index's size: ~120 B per 64-character key, measured (160 to be safe).
-INDEX_BYTES_PER_KEY = 160
-INDEX_ALLOWANCE_STEP = 64 << 20  # whole steps only: small tables keep the plain limit
-MIN_LINE_BYTES = 100  # an over-estimate of a file's lines (events run 150–200 bytes)
-GZIP_RATIO = 8
 PAYLOAD_CHARS = 2000  # of an unreadable line kept in quarantine
 
 # An email anywhere in text that goes to quarantine or into an error message
@@ -249,9 +243,6 @@ def land_usage_logs(
         for path in find_usage_files(usage_dir):
             relative = path.relative_to(landing_dir).as_posix()
             fields = mapping_for(path.relative_to(usage_dir).as_posix(), base, file_mappings)
-            if memory_limit is not None:
-                limit = _limit_bytes(memory_limit) + _index_allowance(con, path)
-                con.execute(f"set memory_limit = '{limit // 1024}KiB'")
             counts = _land_file(loader, path, relative, fields)
             if counts is not None:  # None: unchanged since it was loaded
                 stats.count_file(relative, counts)
@@ -276,24 +267,6 @@ def duckdb_settings(con: duckdb.DuckDBPyConnection, **settings: str | None) -> I
             con.execute(f"reset {name}")
             if _current_setting(con, name) != value:
                 con.execute(f"set {name} = {_sql_str(value)}")
-
-
-def _limit_bytes(limit: str) -> int:
-    """'1GB', '512MiB', … in bytes (DuckDB's units: KB = 1000, KiB = 1024)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", limit, re.IGNORECASE)
-    if not match:
-        raise ValueError(f"memory limit {limit!r}: expected e.g. 1GB or 512MiB")
-    unit = match.group(2).upper()
-    base = 1024 if "I" in unit else 1000
-    return int(float(match.group(1)) * base ** ("KMGT".index(unit[0]) + 1))
-
-
-def _index_allowance(con: duckdb.DuckDBPyConnection, path: Path) -> int:
-    """Room for the key index after this file lands, in whole steps."""
-    rows = con.execute(f"select count(*) from {RAW_SCHEMA}.usage_events").fetchall()[0][0]
-    size = path.stat().st_size * (GZIP_RATIO if path.name.endswith(".gz") else 1)
-    needed = (rows + size // MIN_LINE_BYTES) * INDEX_BYTES_PER_KEY
-    return needed // INDEX_ALLOWANCE_STEP * INDEX_ALLOWANCE_STEP
 
 
 def _current_setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
