@@ -24,7 +24,7 @@ import pytest
 
 from ingestion.config import load_settings
 from ingestion.destinations.postgres import ShipError, ship_raw
-from orchestration.dbt_setup import DBT_PROJECT_DIR, dbt_env, postgres_dbt_env
+from orchestration.dbt_setup import DBT_PROJECT_DIR, dbt_env, demo_as_of_date, postgres_dbt_env
 from tests.conftest import REPO
 
 REL_TOLERANCE = 1e-9
@@ -85,12 +85,15 @@ def postgres_marts(published_demo, postgres_cluster, tmp_path_factory):
         staging.close()
     assert shipped == staged_counts
 
-    # the same salt, as-of date, seeds and threshold the demo run gave dbt on DuckDB
-    duckdb_env = dbt_env(load_settings(published_demo.env))
+    # the same salt, as-of date, seeds and threshold the demo run gave dbt on DuckDB; the
+    # demo's date read from the demo itself: dbt_env leaves it out when this process's
+    # environment holds a PRODUCTOPS_AS_OF (an in-process run of another module sets one)
+    settings = load_settings(published_demo.env)
+    duckdb_env = dbt_env(settings)
     work_dir = tmp_path_factory.mktemp("dbt_postgres")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PRODUCTOPS_")},
-        **postgres_dbt_env(url, duckdb_env["PRODUCTOPS_SALT"], duckdb_env.get("PRODUCTOPS_AS_OF")),
+        **postgres_dbt_env(url, duckdb_env["PRODUCTOPS_SALT"], demo_as_of_date(settings)),
         "PRODUCTOPS_SEEDS_DIR": duckdb_env["PRODUCTOPS_SEEDS_DIR"],
         "PRODUCTOPS_ANONYMITY_THRESHOLD": duckdb_env["PRODUCTOPS_ANONYMITY_THRESHOLD"],
         "DO_NOT_TRACK": "1",
