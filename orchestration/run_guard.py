@@ -38,6 +38,8 @@ HOST_TAG = "productops/host"
 PROCESS_START_TAG = "productops/process_start"
 WAIT_VARIABLE = "PRODUCTOPS_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 900.0
+# How long the main thread leaves a stop under way to end the process (it takes seconds).
+STOP_GRACE_SECONDS = 30.0
 POOL = "duckdb"
 EXIT_INTERRUPTED = 130
 EXIT_WAIT_TIMEOUT = 4
@@ -236,6 +238,7 @@ class StopOnSignal:
         self.run_id = run_id
         self._previous: dict[int, Any] = {}
         self._done = threading.Event()
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._read_fd: int | None = None
         self._write_fd: int | None = None
@@ -257,6 +260,11 @@ class StopOnSignal:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        if self._stopping.is_set() and threading.current_thread() is threading.main_thread():
+            # The watcher is ending the process with EXIT_INTERRUPTED. The interrupted step
+            # (a DuckDB query raises "Query interrupted") may fail the run first: the main
+            # thread must not go on to report that failure and exit 1 before it does.
+            time.sleep(STOP_GRACE_SECONDS)
         self._done.set()
         if self._write_fd is None:
             return
@@ -287,6 +295,7 @@ class StopOnSignal:
         """End this process now: the work of the run is lost, the warehouse recovers its last commit."""
         if not self._lock.acquire(blocking=False):
             return
+        self._stopping.set()
         log.error("[stopped] %s: ending run %s and its child processes", reason, self.run_id[:8])
         end_processes(descendants(os.getpid()))
         # Instance writes from a thread with a bound: a stuck SQLite lock must not keep us alive.

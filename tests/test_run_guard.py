@@ -133,7 +133,7 @@ def test_a_killed_run_does_not_block_the_next(tmp_path, demo_org):
     print(f"kill -9 to the next run landing: {landing - killed_at:.1f}s")
     assert "[waiting]" not in second.text  # `status` above already reaped the killed run
     second.proc.send_signal(signal.SIGTERM)
-    assert second.proc.wait(15) == run_guard.EXIT_INTERRUPTED
+    assert second.proc.wait(15) == run_guard.EXIT_INTERRUPTED, second.text[-4000:]
 
 
 def test_waiting_has_a_bound_and_names_the_holder(tmp_path, demo_org):
