@@ -104,19 +104,20 @@
     times, which is exact because the profile pins the session to UTC.
 #}
 {% macro hours_between(start_ts, end_ts) -%}
-    {{ return(adapter.dispatch('hours_between', 'productops')(start_ts, end_ts)) }}
-{%- endmacro %}
-
-{% macro duckdb__hours_between(start_ts, end_ts) -%}
-    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 3600000000.0)
+    ({{ microseconds_between(start_ts, end_ts) }} / 3600000000.0)
 {%- endmacro %}
 
 {% macro days_between(start_ts, end_ts) -%}
-    {{ return(adapter.dispatch('days_between', 'productops')(start_ts, end_ts)) }}
+    ({{ microseconds_between(start_ts, end_ts) }} / 86400000000.0)
 {%- endmacro %}
 
-{% macro duckdb__days_between(start_ts, end_ts) -%}
-    ({{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }} / 86400000000.0)
+{# The engine-specific part: whole microseconds between two instants. #}
+{% macro microseconds_between(start_ts, end_ts) -%}
+    {{ return(adapter.dispatch('microseconds_between', 'productops')(start_ts, end_ts)) }}
+{%- endmacro %}
+
+{% macro duckdb__microseconds_between(start_ts, end_ts) -%}
+    {{ compact(dbt.datediff(start_ts, end_ts, 'microsecond')) }}
 {%- endmacro %}
 
 {# Whole days from one date to another, as a bigint on every engine (PostgreSQL's date - date is an integer). #}

@@ -133,14 +133,6 @@
     cast(extract(epoch from (cast({{ end_ts }} as timestamp with time zone) - cast({{ start_ts }} as timestamp with time zone))) * 1000000 as double precision)
 {%- endmacro %}
 
-{% macro postgres__hours_between(start_ts, end_ts) -%}
-    ({{ postgres__microseconds_between(start_ts, end_ts) }} / 3600000000.0)
-{%- endmacro %}
-
-{% macro postgres__days_between(start_ts, end_ts) -%}
-    ({{ postgres__microseconds_between(start_ts, end_ts) }} / 86400000000.0)
-{%- endmacro %}
-
 {% macro postgres__date_series(start_date, end_date, step) -%}
     cast(generate_series(cast({{ start_date }} as timestamp), cast({{ end_date }} as timestamp), interval '{{ step }}') as date)
 {%- endmacro %}

@@ -217,14 +217,6 @@
     cast(unix_micros(cast({{ end_ts }} as timestamp)) - unix_micros(cast({{ start_ts }} as timestamp)) as double)
 {%- endmacro %}
 
-{% macro spark__hours_between(start_ts, end_ts) -%}
-    ({{ spark__microseconds_between(start_ts, end_ts) }} / 3600000000.0)
-{%- endmacro %}
-
-{% macro spark__days_between(start_ts, end_ts) -%}
-    ({{ spark__microseconds_between(start_ts, end_ts) }} / 86400000000.0)
-{%- endmacro %}
-
 {% macro spark__date_series(start_date, end_date, step) -%}
     explode(sequence(cast({{ start_date }} as date), cast({{ end_date }} as date), interval {{ step }}))
 {%- endmacro %}
