@@ -26,8 +26,8 @@ import duckdb
 
 from ingestion.config import Settings
 from orchestration.dbt_setup import AS_OF_VARIABLE, DBT_PROJECT_DIR, as_of_date, dbt_env
+from orchestration.gates.ledger import AUDIT_SCHEMA
 
-AUDIT_SCHEMA = "audit"
 DBT_FOLDERS = ("models", "macros", "tests", "seeds", "snapshots", "analyses")
 DBT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "dependency.yml")
 # Per process, not per build: the child's pid changes every run and dbt reads no data from it.
