@@ -184,13 +184,17 @@ def _primary_key(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    rows = con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?"
-        " order by column_index",
+def _column_specs(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str | None]]:
+    """(name, type, default expression) of each column of a raw table, in order."""
+    return con.execute(
+        "select column_name, data_type, column_default from duckdb_columns()"
+        " where schema_name = ? and table_name = ? order by column_index",
         [RAW_SCHEMA, table],
     ).fetchall()
-    return [r[0] for r in rows]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [name for name, _, _ in _column_specs(con, table)]
 
 
 def _used(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -425,15 +429,9 @@ class RawLoader:
         return [name for name, _, _ in self._column_specs(table)]
 
     def _column_specs(self, table: str) -> list[tuple[str, str, str | None]]:
-        """(name, type, default expression) of each column, in order."""
-        specs = self._columns.get(table)
-        if specs is None:
-            specs = self._columns[table] = self.con.execute(
-                "select column_name, data_type, column_default from duckdb_columns()"
-                " where schema_name = ? and table_name = ? order by column_index",
-                [RAW_SCHEMA, table],
-            ).fetchall()
-        return specs
+        if table not in self._columns:
+            self._columns[table] = _column_specs(self.con, table)
+        return self._columns[table]
 
     # -- whole files -------------------------------------------------------------
     def replace_file(
