@@ -279,10 +279,16 @@ def test_the_scorecard_shows_the_marts_target_statuses_and_open_alerts(dashboard
     alerts = _query(published, "select rule, period_label from marts.kpi_alerts where team_id = ?", [team])
     with chromium(f"{WIDTH},1800") as driver:
         driver.get(f"{base}/?team={team}&period={start:%Y-%m}..{end:%Y-%m}")
+        # Streamlit renders element by element: wait for the alerts and for every tile's label
+        # (a table first and the Throughput tile a moment later failed once in CI).
         WebDriverWait(driver, RENDER_TIMEOUT, poll_frequency=0.2).until(
             lambda d: (
-                d.find_elements(By.CSS_SELECTOR, '[data-testid="stTable"]')
-                or "No open alerts." in d.find_element(By.TAG_NAME, "body").text
+                (
+                    d.find_elements(By.CSS_SELECTOR, '[data-testid="stTable"]')
+                    or "No open alerts." in d.find_element(By.TAG_NAME, "body").text
+                )
+                and set(TARGET_TILES)
+                <= {e.text.strip() for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetricLabel"]')}
             )
         )
         shown = {}
